@@ -1,0 +1,217 @@
+import { z } from "zod";
+import { AnswerPolicySchema } from "./thread.ts";
+
+const EnvVarName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as GITHUB_WEBHOOK_SECRET");
+
+const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour)");
+
+const TimeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be an IANA time zone such as Europe/Berlin" },
+);
+
+export const GitHubSourceConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /**
+   * Name of the webhook secret: an environment variable locally, a Secrets Manager secret in AWS.
+   * The secret itself never lives in this file.
+   */
+  secretName: EnvVarName.default("GITHUB_WEBHOOK_SECRET"),
+  /** `owner/repo` names to accept; empty accepts any repository. */
+  repositories: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/repo")).default([]),
+  issues: z
+    .object({
+      /** Which issues are questions: opened by someone outside the team, all, those with given labels, none. */
+      questions: z.enum(["non-team", "all", "labeled", "none"]).default("non-team"),
+      labels: z.array(z.string()).default([]),
+    })
+    .default({ questions: "non-team", labels: [] }),
+  discussions: z
+    .object({
+      /** Which discussions are questions: those in answerable categories (Q&A), all, none. */
+      questions: z.enum(["answerable", "all", "none"]).default("answerable"),
+    })
+    .default({ questions: "answerable" }),
+  answerPolicy: AnswerPolicySchema.default("any-reply"),
+  /** `author_association` values that count as the team, besides the roster. */
+  teamAssociations: z
+    .array(z.enum(["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "MANNEQUIN", "NONE"]))
+    .default(["OWNER", "MEMBER", "COLLABORATOR"]),
+});
+export type GitHubSourceConfig = z.infer<typeof GitHubSourceConfigSchema>;
+
+export const TeamMemberSchema = z.object({
+  name: z.string().min(1),
+  email: z.email().optional(),
+  identities: z
+    .object({
+      github: z.array(z.string()).default([]),
+      discourse: z.array(z.string()).default([]),
+      slack: z.array(z.string()).default([]),
+      discord: z.array(z.string()).default([]),
+    })
+    .partial()
+    .default({}),
+});
+export type TeamMember = z.infer<typeof TeamMemberSchema>;
+
+export const RecipientSchema = z.object({
+  email: z.email(),
+  name: z.string().optional(),
+  /** Overrides `digest.timeZone` for this person. */
+  timeZone: TimeZone.optional(),
+  /** Only these sources; empty means all. */
+  sources: z.array(z.enum(["github", "discourse", "slack", "discord"])).default([]),
+});
+export type Recipient = z.infer<typeof RecipientSchema>;
+
+export const DigestConfigSchema = z.object({
+  from: z.email().default("community-signals@example.com"),
+  subject: z.string().default("Unanswered community questions"),
+  /** Local time of day the digest goes out, in `timeZone`. */
+  time: TimeOfDay.default("08:00"),
+  timeZone: TimeZone.default("UTC"),
+  /** Questions younger than this are left out (someone may still be typing an answer). */
+  minAgeHours: z.number().nonnegative().default(0),
+  /** Questions older than this are left out; absent means no upper bound. */
+  maxAgeDays: z.number().positive().optional(),
+  /** A question older than this is overdue. */
+  slaHours: z.number().positive().default(24),
+  /** At most this many questions in the email (all are in `--json`). */
+  maxItems: z.number().int().positive().default(50),
+  recipients: z.array(RecipientSchema).default([]),
+});
+export type DigestConfig = z.infer<typeof DigestConfigSchema>;
+
+export const QueueConfigSchema = z.object({
+  batchSize: z.number().int().min(1).max(10).default(10),
+  maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+  visibilityTimeoutSeconds: z.number().int().min(1).max(43200).default(180),
+  /** Largest envelope ingest will queue; bigger webhooks get 413. SQS allows 262144 bytes. */
+  maxMessageBytes: z.number().int().min(1024).max(262144).default(262144),
+});
+
+export const PrivacyConfigSchema = z.object({
+  /** Characters of a body kept as an excerpt; 0 keeps none. */
+  excerptLength: z.number().int().min(0).max(2000).default(280),
+});
+
+/** Retention periods CloudWatch Logs accepts (any other number is rejected at deploy time). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** How the stack runs in AWS; the local stack ignores this block. */
+export const AwsConfigSchema = z.object({
+  /** Subscribed to the alarm topic by email (AWS sends a confirmation mail first). */
+  alarmEmail: z.email().optional(),
+  /** Send alarms to this existing SNS topic instead of one the stack creates. */
+  alarmTopicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
+    .optional(),
+  /** SES configuration set for the digest mail; absent lets CloudFormation name it. */
+  sesConfigurationSetName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'")
+    .optional(),
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(30),
+  logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+  ingest: z
+    .object({
+      /** Steady requests per second the HTTP API lets through before answering 429. */
+      rateLimit: z.number().int().min(1).max(10000).default(50),
+      /** Short bursts above the rate the HTTP API absorbs. */
+      burstLimit: z.number().int().min(1).max(5000).default(100),
+      /** Reserved concurrency for the ingest function; absent leaves it unreserved. */
+      reservedConcurrency: z.number().int().min(1).max(1000).optional(),
+    })
+    .default({ rateLimit: 50, burstLimit: 100 }),
+  normalizer: z
+    .object({
+      /** Most normaliser instances the queue may run at once (Lambda allows 2 to 1000). */
+      maxConcurrency: z.number().int().min(2).max(1000).default(5),
+      /** Seconds the queue waits to fill a batch before invoking the normaliser. */
+      batchingWindowSeconds: z.number().int().min(0).max(300).default(5),
+    })
+    .default({ maxConcurrency: 5, batchingWindowSeconds: 5 }),
+});
+export type AwsConfig = z.infer<typeof AwsConfigSchema>;
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** Shown in the digest, e.g. the community's name. */
+    name: z.string().default("Community"),
+    sources: z
+      .object({
+        github: GitHubSourceConfigSchema.optional(),
+      })
+      .default({}),
+    team: z.array(TeamMemberSchema).default([]),
+    digest: DigestConfigSchema.default(DigestConfigSchema.parse({})),
+    queue: QueueConfigSchema.default(QueueConfigSchema.parse({})),
+    privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
+    aws: AwsConfigSchema.default(AwsConfigSchema.parse({})),
+  })
+  .strict();
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly where: string,
+    readonly problems: string[],
+  ) {
+    super(`${where} is not a valid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Validate a parsed config object; the error names every bad field by its path. */
+export function parseConfig(raw: unknown, where = "config"): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join(".") : "(top level)";
+    return `${path}: ${issue.message}`;
+  });
+  throw new ConfigError(where, problems);
+}
+
+/** Parse config file text (JSON); syntax errors are reported as ConfigError too. */
+export function parseConfigText(text: string, where = "config"): Config {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(where, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseConfig(raw, where);
+}
+
+/** JSON Schema for editors, generated from the zod schema so the two cannot drift. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+}
+
+/** Team roster lookup: is this platform login one of ours? */
+export function isRosterMember(config: Config, source: "github" | "discourse" | "slack" | "discord", login: string): boolean {
+  const needle = login.toLowerCase();
+  return config.team.some((m) => (m.identities[source] ?? []).some((id) => id.toLowerCase() === needle));
+}
