@@ -1,0 +1,51 @@
+import type { Activity } from "../model/activity.ts";
+import type { Config } from "../model/config.ts";
+import type { Envelope } from "../model/envelope.ts";
+
+/** An HTTP request as the front door saw it: header names lower-cased, the body as raw bytes. */
+export interface WebhookRequest {
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The result of looking at a verified request before queueing it:
+ * - `queue`: a supported event; queue it under `eventType`/`deliveryId`.
+ * - `handshake`: answer at once (a ping, a URL verification), queue nothing.
+ * - `ignore`: a well-formed event we do not use; 202, counted, queue nothing.
+ * - `malformed`: 400 with `reason`.
+ */
+export type Classification =
+  | { action: "queue"; eventType: string; deliveryId: string | null; headers: Record<string, string> }
+  | { action: "handshake"; answer: HttpAnswer }
+  | { action: "ignore"; eventType: string; reason: string }
+  | { action: "malformed"; reason: string };
+
+/** Malformed input found while normalising: permanent, never worth a retry. */
+export class NormalizeError extends Error {
+  override readonly name = "NormalizeError";
+  constructor(
+    message: string,
+    readonly envelopeId: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SourceAdapter {
+  source: Envelope["source"];
+  /** Check the platform signature over the exact raw body, in constant time. */
+  verify(request: WebhookRequest, secret: string): Promise<VerifyResult>;
+  /** Decide what to do with a verified request (handshake, queue, ignore, malformed). */
+  classify(request: WebhookRequest): Classification;
+  /** Pure and total: unknown events give [], malformed input throws NormalizeError. */
+  normalize(envelope: Envelope, config: Config): Activity[];
+}
