@@ -1,0 +1,128 @@
+import type { Activity, Actor, ThreadRef } from "../model/activity.ts";
+import type { AnswerPolicy, Thread, ThreadStatus } from "../model/thread.ts";
+import { dedupeActivities } from "./dedupe.ts";
+import { assertInstant, compareInstants, compareStrings, maxBy, minBy } from "./order.ts";
+
+const POLICIES: readonly AnswerPolicy[] = ["any-reply", "team-reply", "accepted"];
+
+function assertPolicy(policy: AnswerPolicy): void {
+  // Policies come from a config file; a typo there must fail loudly, not count as "any-reply".
+  if (!POLICIES.includes(policy)) throw new RangeError(`unknown answer policy: ${JSON.stringify(policy)}`);
+}
+
+/** Platform time first; the activity id breaks ties so equal timestamps still order the same way. */
+function byTimeThenId(a: Activity, b: Activity): number {
+  return compareInstants(a.occurredAt, b.occurredAt) || compareStrings(a.id, b.id);
+}
+
+function copyActor(actor: Actor | null): Actor | null {
+  return actor === null ? null : { ...actor };
+}
+
+/**
+ * Whether `activity` is a response that can answer a thread by `author`: a reply or review by
+ * someone who is not a bot and not the author (any non-bot when the author is unknown), and a
+ * team member under `team-reply`.
+ */
+export function isQualifyingResponse(activity: Activity, author: Actor | null, policy: AnswerPolicy): boolean {
+  assertPolicy(policy);
+  if (activity.kind !== "reply" && activity.kind !== "review") return false;
+  const { actor } = activity;
+  if (actor.isBot) return false;
+  if (author !== null && actor.id === author.id) return false;
+  return policy !== "team-reply" || actor.isTeam;
+}
+
+/** The one thread id all given activities carry; a second id means the caller mixed threads. */
+function threadIdOf(activities: readonly Activity[]): string | null {
+  const ids = new Set<string>();
+  for (const activity of activities) if (activity.thread !== null) ids.add(activity.thread.id);
+  const sorted = [...ids].sort(compareStrings);
+  if (sorted.length > 1) {
+    throw new RangeError(`activities of different threads folded together: ${sorted[0]} and ${sorted[1]}`);
+  }
+  return sorted[0] ?? null;
+}
+
+/**
+ * Folds the stored activities of one thread into its state. The result depends only on the set
+ * of activities: any order, with any repeats, gives a deep-equal thread. Returns null when no
+ * activity says which thread it belongs to. Activities without a thread ref are taken as part of
+ * the thread (the caller read them from its partition) but say nothing about its facts.
+ */
+export function foldThread(activities: readonly Activity[], policy: AnswerPolicy): Thread | null {
+  assertPolicy(policy);
+  const threadId = threadIdOf(activities);
+  if (threadId === null) return null;
+  for (const activity of activities) assertInstant(activity.occurredAt, activity.id, "occurredAt");
+
+  const stored = dedupeActivities(activities);
+
+  // Tombstones are never removed themselves: deletion is final, whichever copy arrived first.
+  const tombstones = stored.filter((a) => a.kind === "deleted");
+  const removedIds = new Set<string>();
+  for (const tombstone of tombstones) if (tombstone.target !== null) removedIds.add(tombstone.target);
+  const surviving = stored.filter((a) => a.kind === "deleted" || !removedIds.has(a.id));
+
+  // Thread facts may come from removed activities too: a deleted thread keeps its title.
+  const carrier = maxBy(
+    stored.filter((a): a is Activity & { thread: ThreadRef } => a.thread !== null),
+    (a, b) => compareStrings(a.thread.version, b.thread.version) || compareStrings(a.id, b.id),
+  );
+  if (carrier === undefined) return null; // unreachable: threadIdOf found a ref
+  const ref = carrier.thread;
+  const earliest = minBy(stored, byTimeThenId);
+  const createdAt = ref.createdAt ?? earliest?.occurredAt ?? carrier.occurredAt;
+
+  const opening = surviving.find((a) => a.id === threadId && a.kind !== "deleted") ?? null;
+  const deleted = removedIds.has(threadId);
+
+  const lastCloseOrReopen = maxBy(
+    surviving.filter((a) => a.kind === "thread_closed" || a.kind === "thread_reopened"),
+    byTimeThenId,
+  );
+  const closedAt = lastCloseOrReopen?.kind === "thread_closed" ? lastCloseOrReopen.occurredAt : null;
+
+  const firstResponse = minBy(
+    surviving.filter((a) => isQualifyingResponse(a, ref.author, policy)),
+    byTimeThenId,
+  );
+  const replyCount = surviving.filter((a) => a.kind === "reply").length;
+
+  const unaccepts = surviving.filter((a) => a.kind === "answer_unaccepted");
+  const standingAcceptances = surviving.filter(
+    (accept) =>
+      accept.kind === "answer_accepted" &&
+      !(accept.target !== null && removedIds.has(accept.target)) &&
+      !unaccepts.some((un) => un.target === accept.target && compareInstants(un.occurredAt, accept.occurredAt) >= 0),
+  );
+  const acceptance = maxBy(standingAcceptances, byTimeThenId);
+
+  const answered = policy === "accepted" ? acceptance !== undefined : firstResponse !== undefined || acceptance !== undefined;
+  const closed = closedAt !== null;
+  const status: ThreadStatus = deleted ? "deleted" : answered ? "answered" : closed ? "closed" : "open";
+
+  const last = maxBy(surviving, byTimeThenId);
+
+  return {
+    id: threadId,
+    source: carrier.source,
+    instance: carrier.instance,
+    channel: { ...carrier.channel },
+    title: ref.title,
+    url: ref.url,
+    author: copyActor(ref.author),
+    isQuestion: ref.isQuestion,
+    status,
+    createdAt,
+    firstResponseAt: firstResponse?.occurredAt ?? null,
+    firstResponder: copyActor(firstResponse?.actor ?? null),
+    acceptedAt: acceptance?.occurredAt ?? null,
+    acceptedAnswerBy: copyActor(acceptance?.actor ?? null),
+    replyCount,
+    lastActivityAt: (last ?? carrier).occurredAt,
+    closedAt,
+    excerpt: opening?.excerpt ?? null,
+    hasOpening: opening !== null,
+  };
+}

@@ -1,0 +1,2 @@
+export { foldThread, isQualifyingResponse } from "./fold.ts";
+export { dedupeActivities } from "./dedupe.ts";
