@@ -1,0 +1,355 @@
+import { DigestSchema } from "../model/digest.ts";
+import type { Digest, DigestItem, PeriodMetrics } from "../model/digest.ts";
+import type { Source } from "../model/activity.ts";
+import { DigestInputError } from "./build.ts";
+import { escapeHtml, oneLine, safeHttpUrl } from "./escape.ts";
+import { formatAge, formatHours, formatRate, plural } from "./format.ts";
+
+export interface RenderOptions {
+  /** At most this many questions in the email; the rest are summed up as "and N more". Default 50. */
+  maxItems?: number;
+}
+
+const DEFAULT_MAX_ITEMS = 50;
+
+const SOURCE_NAMES: Record<Source, string> = {
+  github: "GitHub",
+  discourse: "Discourse",
+  slack: "Slack",
+  discord: "Discord",
+};
+
+const FOOTER =
+  "Unanswered means: an open question thread in which nobody but its author (and no bot) has replied yet, " +
+  "or, where a source is set to need it, no team member has replied or no answer has been accepted. " +
+  "Closed, locked and deleted threads are not listed. Overdue means waiting longer than the first-response SLA.";
+
+interface ChannelGroup {
+  channelId: string;
+  channel: string;
+  items: DigestItem[];
+}
+
+interface SourceGroup {
+  source: Source;
+  channels: ChannelGroup[];
+}
+
+/** What both renderers show, worked out once so the text and HTML mail cannot disagree. */
+interface View {
+  digest: Digest;
+  groups: SourceGroup[];
+  hidden: number;
+}
+
+/** A digest may come from a JSON file (`digest --html`), so it is checked before it is trusted. */
+function checkedDigest(digest: Digest): Digest {
+  const result = DigestSchema.safeParse(digest);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
+  throw new DigestInputError(`not a valid digest:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+function maxItemsOf(opts: RenderOptions | undefined): number {
+  const maxItems = opts?.maxItems ?? DEFAULT_MAX_ITEMS;
+  if (!Number.isInteger(maxItems) || maxItems < 1) {
+    throw new RangeError(`maxItems must be a positive integer, got ${String(maxItems)}`);
+  }
+  return maxItems;
+}
+
+function viewOf(input: Digest, opts: RenderOptions | undefined): View {
+  const digest = checkedDigest(input);
+  const maxItems = maxItemsOf(opts);
+  // The oldest questions are the most urgent, so they are the ones that make the cut.
+  const oldestFirst = [...digest.unanswered].sort(
+    (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.threadId < b.threadId ? -1 : a.threadId > b.threadId ? 1 : 0),
+  );
+  const shown = oldestFirst.slice(0, maxItems);
+  // Groups appear in order of their oldest question because items are visited oldest first.
+  const groups: SourceGroup[] = [];
+  for (const item of shown) {
+    let sourceGroup = groups.find((g) => g.source === item.source);
+    if (!sourceGroup) {
+      sourceGroup = { source: item.source, channels: [] };
+      groups.push(sourceGroup);
+    }
+    let channelGroup = sourceGroup.channels.find((c) => c.channelId === item.channelId);
+    if (!channelGroup) {
+      channelGroup = { channelId: item.channelId, channel: item.channel, items: [] };
+      sourceGroup.channels.push(channelGroup);
+    }
+    channelGroup.items.push(item);
+  }
+  return { digest, groups, hidden: oldestFirst.length - shown.length };
+}
+
+function community(digest: Digest): string {
+  return oneLine(digest.community) || "Community";
+}
+
+/** E.g. `[Acme] 3 unanswered questions (1 overdue)`; a quiet day: `[Acme] No unanswered questions`. */
+export function digestSubject(input: Digest): string {
+  const digest = checkedDigest(input);
+  const { open, overdue } = digest.counts;
+  const prefix = `[${community(digest)}]`;
+  if (open === 0) return `${prefix} No unanswered questions`;
+  const overdueNote = overdue > 0 ? ` (${overdue} overdue)` : "";
+  return `${prefix} ${plural(open, "unanswered question", "unanswered questions")}${overdueNote}`;
+}
+
+function asOf(digest: Digest): string {
+  return `${digest.generatedAt.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function summaryLine(digest: Digest): string {
+  const { open, overdue, newLast24h, answeredLast24h } = digest.counts;
+  const head =
+    open === 0
+      ? "No unanswered questions"
+      : `${plural(open, "unanswered question", "unanswered questions")}, ${overdue} overdue (SLA ${formatAge(digest.slaHours)})`;
+  return `${head}. In the last 24 h: ${newLast24h} new, ${answeredLast24h} answered.`;
+}
+
+const QUIET_DAY = "Nothing is waiting: every open question has been answered.";
+
+function askerOf(item: DigestItem): string {
+  return item.author === null ? "asker unknown" : `asked by @${oneLine(item.author)}`;
+}
+
+function ageOf(item: DigestItem, slaHours: number): string {
+  const age = `${formatAge(item.ageHours)} old`;
+  return item.overdue
+    ? `${age}, over the ${formatAge(slaHours)} SLA by ${formatAge(Math.max(0, item.ageHours - slaHours))}`
+    : `${age} (SLA ${formatAge(slaHours)})`;
+}
+
+function repliesOf(item: DigestItem): string {
+  return plural(item.replyCount, "reply", "replies");
+}
+
+function moreLine(hidden: number): string {
+  return `...and ${hidden} more ${hidden === 1 ? "question" : "questions"} not shown here (oldest are listed first).`;
+}
+
+interface MetricRow {
+  label: string;
+  last: string;
+  previous: string;
+}
+
+function metricRows(last: PeriodMetrics, previous: PeriodMetrics): MetricRow[] {
+  const row = (label: string, show: (m: PeriodMetrics) => string): MetricRow => ({
+    label,
+    last: show(last),
+    previous: show(previous),
+  });
+  return [
+    row("Questions asked", (m) => String(m.questions)),
+    row("Response rate", (m) => `${formatRate(m.responseRate)} (${m.responded} of ${m.questions})`),
+    row("Answered", (m) => String(m.answered)),
+    row("Median time to first response", (m) => formatHours(m.medianFirstResponseHours)),
+    row("90th percentile time to first response", (m) => formatHours(m.p90FirstResponseHours)),
+    row("First response within SLA", (m) => formatRate(m.withinSlaRate)),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain text
+
+export function renderDigestText(input: Digest, opts?: RenderOptions): string {
+  const { digest, groups, hidden } = viewOf(input, opts);
+  const lines: string[] = [];
+  lines.push(`${community(digest)}: unanswered community questions`, `As of ${asOf(digest)}`, "", summaryLine(digest), "");
+
+  if (digest.unanswered.length === 0) {
+    lines.push(QUIET_DAY, "");
+  } else {
+    for (const sourceGroup of groups) {
+      lines.push(`== ${SOURCE_NAMES[sourceGroup.source]} ==`, "");
+      for (const channelGroup of sourceGroup.channels) {
+        lines.push(`-- ${oneLine(channelGroup.channel) || channelGroup.channelId} --`, "");
+        for (const item of channelGroup.items) {
+          lines.push(`* ${item.overdue ? "[OVERDUE] " : ""}${oneLine(item.title)}`);
+          const url = safeHttpUrl(item.url);
+          if (url !== null) lines.push(`  ${url}`);
+          lines.push(`  ${[oneLine(item.instance), askerOf(item), ageOf(item, digest.slaHours), repliesOf(item)].join(" | ")}`);
+          if (item.excerpt) lines.push(`  > ${oneLine(item.excerpt)}`);
+          lines.push("");
+        }
+      }
+    }
+    if (hidden > 0) lines.push(moreLine(hidden), "");
+  }
+
+  const { last7Days, previous7Days, topHelpers } = digest.metrics;
+  lines.push("== Last 7 days (previous 7 days) ==", "");
+  for (const row of metricRows(last7Days, previous7Days)) lines.push(`${row.label}: ${row.last} (${row.previous})`);
+  lines.push("");
+  if (topHelpers.length === 0) {
+    lines.push("Top community helpers: nobody outside the team gave a first response this week.");
+  } else {
+    lines.push("Top community helpers (first responses, last 7 days):");
+    topHelpers.forEach((h, i) => lines.push(`  ${i + 1}. @${oneLine(h.login)}: ${h.firstResponses}`));
+  }
+  lines.push("", "--", FOOTER, "");
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML (mail clients: tables, inline styles only, nothing a client strips or blocks)
+
+// Mid-tone colours on white: legible as they are and still legible when a client inverts them.
+const COLOR = {
+  page: "#f2f3f5",
+  card: "#ffffff",
+  text: "#1f2328",
+  muted: "#57606a",
+  rule: "#d0d7de",
+  link: "#0b57d0",
+  overdue: "#b3261e",
+  onOverdue: "#ffffff",
+  tile: "#f6f8fa",
+};
+const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;";
+const e = escapeHtml;
+
+function linkedTitle(item: DigestItem): string {
+  const title = e(oneLine(item.title) || "(untitled)");
+  const url = safeHttpUrl(item.url);
+  const style = `color:${COLOR.link};font-weight:bold;text-decoration:underline;`;
+  return url === null ? `<strong style="color:${COLOR.text};">${title}</strong>` : `<a href="${e(url)}" style="${style}">${title}</a>`;
+}
+
+function overdueBadge(): string {
+  return (
+    `<span style="display:inline-block;padding:1px 6px;border-radius:9px;background-color:${COLOR.overdue};` +
+    `color:${COLOR.onOverdue};font-size:11px;font-weight:bold;letter-spacing:0.5px;">OVERDUE</span>`
+  );
+}
+
+function itemRow(item: DigestItem, slaHours: number): string {
+  const age = item.overdue
+    ? `<span style="color:${COLOR.overdue};font-weight:bold;">${e(ageOf(item, slaHours))}</span>`
+    : e(ageOf(item, slaHours));
+  const meta = [e(oneLine(item.instance)), e(askerOf(item)), age, e(repliesOf(item))].join(" &middot; ");
+  const excerpt = item.excerpt
+    ? `<div style="margin-top:6px;padding-left:8px;border-left:3px solid ${COLOR.rule};color:${COLOR.muted};">${e(oneLine(item.excerpt))}</div>`
+    : "";
+  return (
+    `<tr><td style="padding:8px 24px 12px 24px;border-top:1px solid ${COLOR.rule};overflow-wrap:anywhere;word-break:break-word;">` +
+    `<div style="font-size:15px;line-height:21px;">${item.overdue ? `${overdueBadge()} ` : ""}${linkedTitle(item)}</div>` +
+    `<div style="margin-top:4px;font-size:13px;line-height:19px;color:${COLOR.muted};">${meta}</div>` +
+    `${excerpt}</td></tr>`
+  );
+}
+
+function countTile(value: number, label: string, alert: boolean): string {
+  const color = alert ? COLOR.overdue : COLOR.text;
+  return (
+    `<td width="25%" valign="top" style="width:25%;padding:10px 4px;text-align:center;background-color:${COLOR.tile};border:1px solid ${COLOR.rule};">` +
+    `<div style="font-size:24px;line-height:28px;font-weight:bold;color:${color};">${e(String(value))}</div>` +
+    `<div style="font-size:12px;line-height:16px;color:${COLOR.muted};">${e(label)}</div></td>`
+  );
+}
+
+function sectionHeading(text: string, size: number): string {
+  return `<tr><td style="padding:18px 24px 6px 24px;font-size:${size}px;line-height:${size + 6}px;font-weight:bold;color:${COLOR.text};">${e(text)}</td></tr>`;
+}
+
+function paragraphRow(html: string, color: string = COLOR.text): string {
+  return `<tr><td style="padding:8px 24px;font-size:14px;line-height:20px;color:${color};">${html}</td></tr>`;
+}
+
+function metricsTable(last: PeriodMetrics, previous: PeriodMetrics): string {
+  const cell = (html: string, extra = "") =>
+    `<td style="padding:6px 8px;border-top:1px solid ${COLOR.rule};font-size:13px;line-height:18px;${extra}">${html}</td>`;
+  const head = (text: string, align: string) =>
+    `<th align="${align}" style="padding:6px 8px;font-size:12px;line-height:16px;color:${COLOR.muted};text-align:${align};">${e(text)}</th>`;
+  const rows = metricRows(last, previous)
+    .map(
+      (r) =>
+        `<tr>${cell(e(r.label))}${cell(`<strong>${e(r.last)}</strong>`, "text-align:right;")}` +
+        `${cell(e(r.previous), `text-align:right;color:${COLOR.muted};`)}</tr>`,
+    )
+    .join("");
+  return (
+    `<tr><td style="padding:0 16px;">` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;color:${COLOR.text};">` +
+    `<tr>${head("", "left")}${head("Last 7 days", "right")}${head("Previous 7 days", "right")}</tr>${rows}</table></td></tr>`
+  );
+}
+
+function helpersBlock(digest: Digest): string {
+  const helpers = digest.metrics.topHelpers;
+  if (helpers.length === 0) {
+    return paragraphRow(e("Nobody outside the team gave a first response this week."), COLOR.muted);
+  }
+  const items = helpers
+    .map((h) => `<li style="margin:2px 0;">@${e(oneLine(h.login))}: ${e(plural(h.firstResponses, "first response", "first responses"))}</li>`)
+    .join("");
+  return paragraphRow(`<ol style="margin:0;padding-left:20px;">${items}</ol>`);
+}
+
+export function renderDigestHtml(input: Digest, opts?: RenderOptions): string {
+  const { digest, groups, hidden } = viewOf(input, opts);
+  const { counts, metrics } = digest;
+  const name = community(digest);
+  const rows: string[] = [];
+
+  rows.push(
+    `<tr><td style="padding:20px 24px 4px 24px;font-size:20px;line-height:26px;font-weight:bold;color:${COLOR.text};">${e(name)}: unanswered community questions</td></tr>`,
+    `<tr><td style="padding:0 24px 12px 24px;font-size:12px;line-height:16px;color:${COLOR.muted};">As of ${e(asOf(digest))}, first-response SLA ${e(formatAge(digest.slaHours))}</td></tr>`,
+    `<tr><td style="padding:0 20px 8px 20px;"><table role="presentation" width="100%" cellpadding="0" cellspacing="4" border="0" style="width:100%;"><tr>` +
+      countTile(counts.open, "unanswered", false) +
+      countTile(counts.overdue, "overdue", counts.overdue > 0) +
+      countTile(counts.newLast24h, "new in 24 h", false) +
+      countTile(counts.answeredLast24h, "answered in 24 h", false) +
+      `</tr></table></td></tr>`,
+  );
+
+  if (digest.unanswered.length === 0) {
+    rows.push(paragraphRow(e(QUIET_DAY)));
+  } else {
+    for (const sourceGroup of groups) {
+      rows.push(sectionHeading(SOURCE_NAMES[sourceGroup.source], 18));
+      for (const channelGroup of sourceGroup.channels) {
+        rows.push(sectionHeading(oneLine(channelGroup.channel) || channelGroup.channelId, 14));
+        for (const item of channelGroup.items) rows.push(itemRow(item, digest.slaHours));
+      }
+    }
+    if (hidden > 0) rows.push(paragraphRow(e(moreLine(hidden)), COLOR.muted));
+  }
+
+  rows.push(sectionHeading("Last 7 days", 18), metricsTable(metrics.last7Days, metrics.previous7Days));
+  rows.push(sectionHeading("Top community helpers", 14), helpersBlock(digest));
+  rows.push(
+    `<tr><td style="padding:16px 24px 20px 24px;border-top:1px solid ${COLOR.rule};font-size:12px;line-height:17px;color:${COLOR.muted};">${e(FOOTER)}</td></tr>`,
+  );
+
+  // Padding after the preheader keeps clients from pulling body text into the inbox preview.
+  const preheaderPad = "&#8199;&#847; ".repeat(40);
+  return [
+    "<!DOCTYPE html>",
+    `<html lang="en">`,
+    "<head>",
+    `<meta charset="utf-8">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<meta name="color-scheme" content="light dark">`,
+    `<meta name="supported-color-schemes" content="light dark">`,
+    `<title>${e(digestSubject(digest))}</title>`,
+    "</head>",
+    `<body style="margin:0;padding:0;background-color:${COLOR.page};">`,
+    `<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;">${e(summaryLine(digest))}${preheaderPad}</div>`,
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="${COLOR.page}" style="width:100%;background-color:${COLOR.page};">`,
+    `<tr><td align="center" style="padding:16px 8px;">`,
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="${COLOR.card}" style="width:100%;max-width:640px;background-color:${COLOR.card};border:1px solid ${COLOR.rule};border-radius:8px;${FONT}color:${COLOR.text};">`,
+    ...rows,
+    "</table>",
+    "</td></tr>",
+    "</table>",
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
