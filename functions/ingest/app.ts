@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import type { Config } from "../../shared/model/config.ts";
+import type { Envelope } from "../../shared/model/envelope.ts";
+import { EnvelopeTooLargeError, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
+import type { SecretResolver } from "../../shared/secrets/resolver.ts";
+import { enabledSource } from "../../shared/sources/index.ts";
+import type { HttpAnswer, WebhookRequest } from "../../shared/sources/types.ts";
+
+export interface IngestRequest extends WebhookRequest {
+  method: string;
+  path: string;
+}
+
+/** What the front door needs from the queue: resolve only once the message is durable. */
+export interface EnvelopeSink {
+  send(envelope: Envelope): Promise<string>;
+}
+
+/** Counts what ingest did, for /health locally and metrics in AWS. */
+export interface IngestObserver {
+  outcome(source: string, outcome: IngestOutcome, detail?: string): void;
+}
+export type IngestOutcome = "queued" | "handshake" | "ignored" | "unauthorized" | "malformed" | "too_large" | "not_found" | "error";
+
+export interface IngestDeps {
+  config: Config;
+  secrets: SecretResolver;
+  queue: EnvelopeSink;
+  observer?: IngestObserver;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+const json = (status: number, body: Record<string, unknown>): HttpAnswer => ({
+  status,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+const WEBHOOK_PATH = /^\/webhooks\/([a-z0-9-]+)\/?$/;
+
+/**
+ * The webhook front door, shared by the Lambda and the local HTTP server: verify, answer
+ * handshakes, queue the raw body in an Envelope, acknowledge. Nothing unverified is queued.
+ */
+export function createIngest(deps: IngestDeps): (request: IngestRequest) => Promise<HttpAnswer> {
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  const maxBytes = deps.config.queue.maxMessageBytes;
+
+  return async function ingest(request) {
+    const match = WEBHOOK_PATH.exec(request.path);
+    if (!match) {
+      deps.observer?.outcome("-", "not_found", request.path);
+      return json(404, { error: `no route for ${request.method} ${request.path}` });
+    }
+    const sourceName = match[1] ?? "";
+    if (request.method !== "POST") {
+      return { ...json(405, { error: "webhooks are delivered with POST" }), headers: { "content-type": "application/json", allow: "POST" } };
+    }
+    const source = enabledSource(deps.config, sourceName);
+    if (!source) {
+      deps.observer?.outcome(sourceName, "not_found", "source not enabled");
+      return json(404, { error: `source ${sourceName} is not enabled in the configuration` });
+    }
+    const observe = (outcome: IngestOutcome, detail?: string) => deps.observer?.outcome(sourceName, outcome, detail);
+
+    // The raw body alone can already be too large to queue; no need to verify it first.
+    if (request.body.byteLength > maxBytes) {
+      observe("too_large");
+      return json(413, { error: `body exceeds the ${maxBytes}-byte limit` });
+    }
+
+    const secret = await deps.secrets.get(source.secretName);
+    if (!secret) {
+      observe("error", `secret ${source.secretName} is not set`);
+      return json(500, { error: "webhook secret is not configured on this server" });
+    }
+    const verdict = await source.adapter.verify(request, secret);
+    if (!verdict.ok) {
+      observe("unauthorized", verdict.reason);
+      return json(401, { error: verdict.reason });
+    }
+
+    const classified = source.adapter.classify(request);
+    switch (classified.action) {
+      case "handshake":
+        observe("handshake");
+        return classified.answer;
+      case "ignore":
+        observe("ignored", classified.eventType);
+        return json(202, { ignored: true, reason: classified.reason });
+      case "malformed":
+        observe("malformed", classified.reason);
+        return json(400, { error: classified.reason });
+      case "queue":
+        break;
+    }
+
+    const envelope: Envelope = {
+      v: 1,
+      id: newId(),
+      source: source.adapter.source,
+      eventType: classified.eventType,
+      deliveryId: classified.deliveryId,
+      receivedAt: now().toISOString(),
+      contentType: request.headers["content-type"] ?? "application/json",
+      headers: classified.headers,
+      body: request.body.toString("utf8"),
+    };
+    try {
+      // Serialise here so the size check answers 413 before anything is sent.
+      serializeEnvelope(envelope, maxBytes);
+    } catch (err) {
+      if (err instanceof EnvelopeTooLargeError) {
+        observe("too_large");
+        return json(413, { error: err.message });
+      }
+      throw err;
+    }
+    try {
+      await deps.queue.send(envelope);
+    } catch (err) {
+      observe("error", `queue: ${(err as Error).message}`);
+      // 503 tells the platform the delivery failed, so it can be redelivered.
+      return json(503, { error: "could not queue the webhook; please redeliver" });
+    }
+    observe("queued", classified.eventType);
+    return json(202, { queued: true, id: envelope.id });
+  };
+}

@@ -1,0 +1,119 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Activity } from "../../shared/model/activity.ts";
+import type { Config } from "../../shared/model/config.ts";
+import { EnvelopeSchema, type Envelope } from "../../shared/model/envelope.ts";
+import { ADAPTERS, answerPolicyFor } from "../../shared/sources/index.ts";
+import type { SignalStore } from "../../shared/store/store.ts";
+
+/** A record that can never succeed (not an envelope, malformed payload). Retrying will not help. */
+export class PermanentRecordError extends Error {
+  override readonly name = "PermanentRecordError";
+}
+
+export interface NormalizeLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface NormalizeObserver {
+  /** One envelope done: how many activities it gave, how many were new. */
+  processed(envelope: Envelope, activities: number, stored: number): void;
+  failed(messageId: string, error: Error, permanent: boolean): void;
+}
+
+export interface NormalizeDeps {
+  config: Config;
+  store: SignalStore;
+  log?: NormalizeLog;
+  observer?: NormalizeObserver;
+}
+
+export function parseEnvelope(body: string): Envelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new PermanentRecordError("message body is not JSON");
+  }
+  const parsed = EnvelopeSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PermanentRecordError(`message is not an envelope: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Turn one envelope into activities and write each with its thread, idempotently: activities
+ * first (conditional on being new or newer), then each touched thread is refolded once.
+ */
+export async function normalizeEnvelope(envelope: Envelope, deps: NormalizeDeps): Promise<{ activities: Activity[]; stored: number }> {
+  const adapter = ADAPTERS[envelope.source];
+  if (!adapter) throw new PermanentRecordError(`no adapter for source ${envelope.source}`);
+  let activities: Activity[];
+  try {
+    activities = adapter.normalize(envelope, deps.config);
+  } catch (err) {
+    if ((err as Error).name === "NormalizeError") throw new PermanentRecordError((err as Error).message);
+    throw err;
+  }
+  let stored = 0;
+  for (const activity of activities) {
+    if ((await deps.store.putActivity(activity)) === "stored") stored++;
+  }
+  // Refold even when nothing was new: a crash between the two writes heals on redelivery.
+  const threadIds = [...new Set(activities.flatMap((a) => (a.thread ? [a.thread.id] : [])))];
+  for (const threadId of threadIds) {
+    await deps.store.refreshThread(threadId, answerPolicyFor(deps.config, envelope.source));
+  }
+  return { activities, stored };
+}
+
+/**
+ * SQS consumer with partial batch failures: a failing record is reported alone, so only it
+ * is retried (and lands in the DLQ after maxReceiveCount), never the whole batch.
+ */
+export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function recordHandler(record: SQSRecord): Promise<void> {
+    try {
+      const envelope = parseEnvelope(record.body);
+      const { activities, stored } = await normalizeEnvelope(envelope, deps);
+      deps.observer?.processed(envelope, activities.length, stored);
+      deps.log?.info("normalized", {
+        envelopeId: envelope.id,
+        source: envelope.source,
+        eventType: envelope.eventType,
+        deliveryId: envelope.deliveryId,
+        activities: activities.length,
+        stored,
+        ignored: activities.length === 0,
+      });
+    } catch (err) {
+      const error = err as Error;
+      const permanent = error instanceof PermanentRecordError;
+      deps.observer?.failed(record.messageId, error, permanent);
+      deps.log?.error("record failed", {
+        messageId: record.messageId,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        permanent,
+        reason: error.message,
+      });
+      throw error;
+    }
+  }
+
+  return async (event, context) => {
+    try {
+      return await processPartialResponse(event, recordHandler, processor, context ? { context } : undefined);
+    } catch (err) {
+      // Every record failed: Powertools throws; report them all as failures instead, so the
+      // event source retries exactly these records.
+      if ((err as Error).name === "FullBatchFailureError") {
+        return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Envelope } from "../model/envelope.ts";
+
+/** SQS's hard limit for one message body. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+export class EnvelopeTooLargeError extends Error {
+  override readonly name = "EnvelopeTooLargeError";
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`envelope is ${bytes} bytes; the queue takes at most ${limit}`);
+  }
+}
+
+export function serializeEnvelope(envelope: Envelope, maxBytes = SQS_MAX_MESSAGE_BYTES): string {
+  const body = JSON.stringify(envelope);
+  const bytes = Buffer.byteLength(body, "utf8");
+  if (bytes > maxBytes) throw new EnvelopeTooLargeError(bytes, maxBytes);
+  return body;
+}
+
+/** Puts verified webhooks on the ingest queue; resolves only once SQS has accepted the message. */
+export class EnvelopeQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+    private readonly maxBytes = SQS_MAX_MESSAGE_BYTES,
+  ) {}
+
+  async send(envelope: Envelope): Promise<string> {
+    const res = await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: serializeEnvelope(envelope, this.maxBytes),
+        MessageAttributes: {
+          source: { DataType: "String", StringValue: envelope.source },
+          eventType: { DataType: "String", StringValue: envelope.eventType },
+        },
+      }),
+    );
+    return res.MessageId ?? "";
+  }
+}

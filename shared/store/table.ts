@@ -1,0 +1,56 @@
+/**
+ * The single table's shape: one definition used by the store code, the local stack (which
+ * creates the table in DynamoDB Local) and the CDK construct, so they cannot drift.
+ *
+ * Items (PK / SK):
+ * - activity        THREAD#<threadId> / ACT#<activityId>   (non-thread activity: ACT#<id> / ACT)
+ * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
+ * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
+ * - poller cursor   CURSOR#<source>#<channel> / CURSOR
+ * Activities also carry GSI2 (by day, for export) and GSI3 (by member, to forget a person).
+ */
+export const TABLE_KEYS = { partitionKey: "PK", sortKey: "SK" } as const;
+
+/** Attribute that marks an item for TTL deletion (epoch seconds). */
+export const TTL_ATTRIBUTE = "expiresAt";
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: string;
+  sortKey: string;
+  /** Why the index exists (which access pattern of DESIGN.md it serves). */
+  purpose: string;
+}
+
+export const INDEXES = {
+  /** Sparse: only open question threads carry these keys; oldest first. */
+  openQuestions: {
+    indexName: "GSI1",
+    partitionKey: "GSI1PK",
+    sortKey: "GSI1SK",
+    purpose: "open question threads, oldest first (digest)",
+  },
+  /** Question threads by creation day (metrics) and activities by day (export). */
+  byDay: {
+    indexName: "GSI2",
+    partitionKey: "GSI2PK",
+    sortKey: "GSI2SK",
+    purpose: "question threads created per day (metrics); activities per day (export)",
+  },
+  /** One member's activities (to forget a person). */
+  byMember: {
+    indexName: "GSI3",
+    partitionKey: "GSI3PK",
+    sortKey: "GSI3SK",
+    purpose: "a member's activities (forget)",
+  },
+} as const satisfies Record<string, IndexDefinition>;
+
+export const ALL_INDEXES: IndexDefinition[] = Object.values(INDEXES);
+
+/** Every key attribute is a string. */
+export const KEY_ATTRIBUTES: string[] = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  ...ALL_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey]),
+];
