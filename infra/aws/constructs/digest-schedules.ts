@@ -1,0 +1,93 @@
+import { type CfnElement, Duration, Stack, TimeZone, Validations } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { Config } from "../../../shared/model/config.ts";
+
+/** The digest function's input: which local time it was started for. */
+export interface DigestSlot {
+  time: string;
+  timeZone: string;
+}
+
+/**
+ * One slot per distinct (time, time zone): the configured default plus every recipient's
+ * time zone override, in first-seen order so the template is stable.
+ */
+export function digestSlots(config: Config): DigestSlot[] {
+  const timeZones = [config.digest.timeZone, ...config.digest.recipients.map((r) => r.timeZone ?? config.digest.timeZone)];
+  return [...new Set(timeZones)].map((timeZone) => ({ time: config.digest.time, timeZone }));
+}
+
+export interface DigestSchedulesProps {
+  digest: LambdaFunction;
+  slots: DigestSlot[];
+}
+
+/** EventBridge Scheduler cron schedules (local time, so daylight saving is handled by AWS). */
+export class DigestSchedules extends Construct {
+  readonly schedules: Schedule[];
+  readonly deadLetterQueue: Queue;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: DigestSchedulesProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the digest schedules (Scheduler target DeadLetterConfig); " +
+        "cdk-nag only recognises DLQs named in an SQS redrive policy.",
+    });
+
+    const stack = Stack.of(this);
+    // Our own role instead of the target's implicit one, so the acknowledgement below sits on it.
+    this.role = new Role(this, "SchedulerRole", {
+      description: "EventBridge Scheduler: start the community-signals digest",
+      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: {
+            "aws:SourceAccount": stack.account,
+            "aws:SourceArn": stack.formatArn({ service: "scheduler", resource: "schedule-group", resourceName: "default" }),
+          },
+        },
+      }),
+    });
+    const digestLogicalId = stack.getLogicalId(props.digest.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${digestLogicalId}.Arn>:*]`,
+      reason:
+        "lambda:InvokeFunction on the digest function and its versions/aliases (grantInvoke adds ':*'); the role " +
+        "can start nothing else.",
+    });
+
+    this.schedules = props.slots.map((slot) => {
+      const [hour, minute] = slot.time.split(":");
+      const target = new LambdaInvoke(props.digest, {
+        input: ScheduleTargetInput.fromObject({ time: slot.time, timeZone: slot.timeZone }),
+        // Retries cover failures to start the function; its own errors are Lambda async retries.
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.deadLetterQueue,
+        role: this.role,
+      });
+      // Construct ids may not contain "/"; "+" and "-" stay, so Etc/GMT+1 and Etc/GMT-1 differ.
+      return new Schedule(this, `At ${slot.time} ${slot.timeZone.replaceAll("/", "_")}`, {
+        description: `community-signals digest at ${slot.time} ${slot.timeZone}`,
+        schedule: ScheduleExpression.cron({
+          minute: String(Number(minute)),
+          hour: String(Number(hour)),
+          timeZone: TimeZone.of(slot.timeZone),
+        }),
+        target,
+      });
+    });
+  }
+}

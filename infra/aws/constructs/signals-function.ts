@@ -1,0 +1,200 @@
+import path from "node:path";
+import { Duration, Stack, Validations } from "aws-cdk-lib";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import type { IConfigurationSet, IEmailIdentity } from "aws-cdk-lib/aws-ses";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { Config } from "../../../shared/model/config.ts";
+import { ALL_INDEXES } from "../../../shared/store/table.ts";
+
+/** The Lambda entry points under functions/<name>/handler.ts. */
+export type FunctionName = "ingest" | "normalize" | "digest";
+
+export interface SignalsFunctionProps {
+  name: FunctionName;
+  /** Folder holding functions/ and package-lock.json. */
+  projectRoot: string;
+  /** Validated config; inlined into the bundle, which also sets log level and retention. */
+  config: Config;
+  description: string;
+  timeout: Duration;
+  memorySize?: number;
+  reservedConcurrency?: number;
+}
+
+/**
+ * read: GetItem and Query on the table and its indexes.
+ * digest-sends: read, plus PutItem and DeleteItem only on items whose partition key starts
+ *   with DIGEST# (the digest's conditional send records and their release after a failed send).
+ * write: read, plus PutItem on the table (the normaliser's activities and versioned summaries).
+ * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
+ * IAM has no action of that name.
+ */
+export type TableAccess = "read" | "digest-sends" | "write";
+
+const TABLE_ACTIONS: Record<TableAccess, { tableAndIndexes: string[]; tableOnly: string[]; leadingKeys?: string[] }> = {
+  read: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: [] },
+  "digest-sends": {
+    tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
+    tableOnly: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+    leadingKeys: ["DIGEST#*"],
+  },
+  write: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: ["dynamodb:PutItem"] },
+};
+
+/**
+ * esbuild emits `__require` shims for CommonJS dependencies; in an ES module they need a
+ * real `require`. Single quotes only: the banner is passed to esbuild as one CLI argument.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __csCreateRequire } from 'node:module'; const require = __csCreateRequire(import.meta.url);";
+
+export const POWERTOOLS_METRICS_NAMESPACE = "CommunitySignals";
+
+/**
+ * Every Lambda of the app, with the defaults in one place. Permissions are only added
+ * through the bind methods, which set the environment variable and the grant together.
+ */
+export class SignalsFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: SignalsFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.logGroup = new LogGroup(this, "Logs", {
+      // The schema only admits values CloudWatch accepts, which are the enum's values.
+      retention: config.aws.logRetentionDays as RetentionDays,
+    });
+
+    // Our own role: the default one attaches AWSLambdaBasicExecutionRole (log writes to every log group).
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `community-signals ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, "Function", {
+      entry: path.join(props.projectRoot, "functions", props.name, "handler.ts"),
+      handler: "handler",
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: `community-signals-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: config.aws.logLevel,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ["module", "main"],
+        banner: ESM_REQUIRE_BANNER,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        // Stack traces need only the mappings; embedded sources would triple what a cold start loads.
+        sourcesContent: false,
+        // Pin the SDK we test with instead of the runtime's copy.
+        bundleAwsSDK: true,
+        externalModules: [],
+        define: {
+          // A define value is JS source: the JSON text becomes a string literal.
+          "process.env.COMMUNITY_SIGNALS_CONFIG": JSON.stringify(JSON.stringify(config)),
+        },
+      },
+    });
+    Validations.of(this.fn).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "Node.js 22 is the runtime the handlers and their tests target (the runtime contract); moving to a newer " +
+        "runtime is a deliberate upgrade made with the code, not a synth-time default.",
+    });
+  }
+
+  /** TABLE_NAME plus exactly the item actions `access` needs. */
+  bindTable(table: ITable, access: TableAccess): void {
+    this.fn.addEnvironment("TABLE_NAME", table.tableName);
+    const actions = TABLE_ACTIONS[access];
+    // Each index named explicitly: a wildcard would also cover indexes added later.
+    const indexArns = ALL_INDEXES.map((index) => `${table.tableArn}/index/${index.indexName}`);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: actions.tableAndIndexes, resources: [table.tableArn, ...indexArns] }),
+    );
+    if (actions.tableOnly.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: actions.tableOnly,
+          resources: [table.tableArn],
+          ...(actions.leadingKeys
+            ? { conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": actions.leadingKeys } } }
+            : {}),
+        }),
+      );
+    }
+  }
+
+  /** QUEUE_URL plus sqs:SendMessage (the queue uses SQS-managed keys, so no KMS grant). */
+  bindQueueSender(queue: IQueue): void {
+    this.fn.addEnvironment("QUEUE_URL", queue.queueUrl);
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+  }
+
+  /** SECRET_ID_<secretName> plus GetSecretValue on that secret alone (no DescribeSecret). */
+  bindSecret(secretName: string, secret: ISecret): void {
+    this.fn.addEnvironment(`SECRET_ID_${secretName}`, secret.secretArn);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] }),
+    );
+  }
+
+  /** The SQS event source; the mapping's own receive/delete grants come with it. */
+  consumeQueue(queue: IQueue, options: { batchSize: number; batchingWindow: Duration; maxConcurrency: number }): void {
+    this.fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: options.batchSize,
+        maxBatchingWindow: options.batchingWindow,
+        maxConcurrency: options.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+
+  /**
+   * SES_CONFIGURATION_SET plus sending as `identity`. The set is also the identity's default,
+   * so mail sent without naming it is still tracked.
+   */
+  bindMailIdentity(identity: IEmailIdentity, configurationSet: IConfigurationSet): void {
+    this.fn.addEnvironment("SES_CONFIGURATION_SET", configurationSet.configurationSetName);
+    identity.grantSendEmail(this.role);
+    // SES v2 authorises SendEmail on the configuration set as well as on the identity.
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["ses:SendEmail"],
+        resources: [
+          Stack.of(this).formatArn({
+            service: "ses",
+            resource: "configuration-set",
+            resourceName: configurationSet.configurationSetName,
+          }),
+        ],
+      }),
+    );
+  }
+}

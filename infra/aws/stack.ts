@@ -1,0 +1,227 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import {
+  CloudWatchDimensionSource,
+  ConfigurationSet,
+  EmailIdentity,
+  EmailSendingEvent,
+  EventDestination,
+  Identity,
+  SuppressionReasons,
+} from "aws-cdk-lib/aws-ses";
+import type { Construct } from "constructs";
+import { type Config, ConfigError, parseConfig, parseConfigText } from "../../shared/model/config.ts";
+import { DigestSchedules, digestSlots } from "./constructs/digest-schedules.ts";
+import { IngestQueue } from "./constructs/ingest-queue.ts";
+import { Monitoring } from "./constructs/monitoring.ts";
+import { SignalsFunction } from "./constructs/signals-function.ts";
+import { SignalsTable } from "./constructs/signals-table.ts";
+import { WebhookApi } from "./constructs/webhook-api.ts";
+
+/** The repository root: functions/ and package-lock.json live here. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export const DEFAULT_CONFIG_PATH = "community-signals.config.json";
+
+/** The normaliser's timeout; the queue's visibility timeout must be at least six times it. */
+export const NORMALIZER_TIMEOUT_SECONDS = 30;
+
+export interface LoadedConfig {
+  config: Config;
+  /** False when the default file was absent and schema defaults were used. */
+  fromFile: boolean;
+}
+
+/**
+ * Read and validate the config file. An explicitly named file must exist; a missing default
+ * file falls back to the schema defaults so `cdk synth` works in a fresh checkout.
+ */
+export function loadStackConfig(configPath: string | undefined, cwd = process.cwd()): LoadedConfig {
+  const where = configPath ?? DEFAULT_CONFIG_PATH;
+  const absolute = path.resolve(cwd, where);
+  if (!existsSync(absolute)) {
+    if (configPath !== undefined) {
+      throw new ConfigError(where, [`file not found (${absolute}); pass -c config=<path to the config file>`]);
+    }
+    return { config: parseConfig({}, "default config"), fromFile: false };
+  }
+  return { config: parseConfigText(readFileSync(absolute, "utf8"), where), fromFile: true };
+}
+
+/** Source name and its secret's name, for every enabled source (one secret per name). */
+export function enabledSourceSecrets(config: Config): { source: string; secretName: string }[] {
+  const seen = new Set<string>();
+  const result: { source: string; secretName: string }[] = [];
+  for (const [source, settings] of Object.entries(config.sources)) {
+    if (!settings?.enabled || seen.has(settings.secretName)) continue;
+    seen.add(settings.secretName);
+    result.push({ source, secretName: settings.secretName });
+  }
+  return result;
+}
+
+const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+export interface CommunitySignalsStackProps extends StackProps {
+  config: Config;
+  /** Folder holding functions/<name>/handler.ts and package-lock.json. */
+  projectRoot?: string;
+}
+
+export class CommunitySignalsStack extends Stack {
+  readonly table: SignalsTable;
+  readonly ingestQueue: IngestQueue;
+  readonly ingest: SignalsFunction;
+  readonly normalize: SignalsFunction;
+  readonly digest: SignalsFunction;
+  readonly api: WebhookApi;
+  readonly schedules: DigestSchedules;
+  readonly monitoring: Monitoring;
+  readonly mailConfigurationSet: ConfigurationSet;
+  readonly senderIdentity: EmailIdentity;
+
+  constructor(scope: Construct, id: string, props: CommunitySignalsStackProps) {
+    super(scope, id, {
+      description: "community-signals: webhooks -> queue -> DynamoDB -> daily digest of unanswered questions",
+      ...props,
+    });
+    const { config } = props;
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+
+    const minimumVisibility = 6 * NORMALIZER_TIMEOUT_SECONDS;
+    if (config.queue.visibilityTimeoutSeconds < minimumVisibility) {
+      throw new ConfigError("config", [
+        `queue.visibilityTimeoutSeconds: must be at least ${minimumVisibility} in AWS (6 × the normaliser's ` +
+          `${NORMALIZER_TIMEOUT_SECONDS} s timeout), or a slow batch is delivered twice; got ${config.queue.visibilityTimeoutSeconds}`,
+      ]);
+    }
+
+    Tags.of(this).add("app", "community-signals");
+    const logRetention = config.aws.logRetentionDays as RetentionDays;
+
+    this.table = new SignalsTable(this, "Store");
+    this.ingestQueue = new IngestQueue(this, "Ingest", {
+      visibilityTimeout: Duration.seconds(config.queue.visibilityTimeoutSeconds),
+      maxReceiveCount: config.queue.maxReceiveCount,
+      maxMessageBytes: config.queue.maxMessageBytes,
+    });
+
+    // ingest: verify, wrap, SendMessage; answers the platform within its own timeout.
+    this.ingest = new SignalsFunction(this, "IngestFunction", {
+      name: "ingest",
+      projectRoot,
+      config,
+      description: "community-signals: verify webhooks and queue them",
+      timeout: Duration.seconds(8),
+      reservedConcurrency: config.aws.ingest.reservedConcurrency,
+    });
+    this.ingest.bindQueueSender(this.ingestQueue.queue);
+    const webhookSecrets = enabledSourceSecrets(config).map(({ source, secretName }) => {
+      const secret = new Secret(this, `WebhookSecret${secretName}`, {
+        description: `community-signals: ${source} webhook secret (${secretName}); paste the same value into the platform`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason:
+          "A webhook secret is shared with the platform and must change on both sides at once; it is rotated by hand " +
+          "(deploy guide), which a rotation Lambda cannot do.",
+      });
+      this.ingest.bindSecret(secretName, secret);
+      return { source, secretName, secret };
+    });
+
+    this.normalize = new SignalsFunction(this, "NormalizeFunction", {
+      name: "normalize",
+      projectRoot,
+      config,
+      description: "community-signals: normalise queued webhooks into activities and threads",
+      timeout: Duration.seconds(NORMALIZER_TIMEOUT_SECONDS),
+    });
+    this.normalize.bindTable(this.table.table, "write");
+    this.normalize.consumeQueue(this.ingestQueue.queue, {
+      batchSize: config.queue.batchSize,
+      batchingWindow: Duration.seconds(config.aws.normalizer.batchingWindowSeconds),
+      maxConcurrency: config.aws.normalizer.maxConcurrency,
+    });
+
+    this.mailConfigurationSet = new ConfigurationSet(this, "MailConfigurationSet", {
+      ...(config.aws.sesConfigurationSetName ? { configurationSetName: config.aws.sesConfigurationSetName } : {}),
+      sendingEnabled: true,
+      reputationMetrics: true,
+      // Stop mailing addresses that bounced or complained: protects the account's sending reputation.
+      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+    const configurationSet = this.mailConfigurationSet;
+    configurationSet.addEventDestination("CloudWatch", {
+      destination: EventDestination.cloudWatchDimensions([
+        {
+          name: "ses:configuration-set",
+          source: CloudWatchDimensionSource.MESSAGE_TAG,
+          defaultValue: configurationSet.configurationSetName,
+        },
+      ]),
+      events: [
+        EmailSendingEvent.SEND,
+        EmailSendingEvent.DELIVERY,
+        EmailSendingEvent.BOUNCE,
+        EmailSendingEvent.COMPLAINT,
+        EmailSendingEvent.REJECT,
+      ],
+    });
+    this.senderIdentity = new EmailIdentity(this, "DigestSender", {
+      identity: Identity.email(config.digest.from),
+      configurationSet,
+    });
+
+    this.digest = new SignalsFunction(this, "DigestFunction", {
+      name: "digest",
+      projectRoot,
+      config,
+      description: "community-signals: email each recipient the unanswered questions",
+      timeout: Duration.minutes(5),
+    });
+    this.digest.bindTable(this.table.table, "digest-sends");
+    this.digest.bindMailIdentity(this.senderIdentity, configurationSet);
+    // Safe to retry: the send record is a conditional put, at most one digest per recipient per day.
+    this.digest.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(2) });
+
+    this.schedules = new DigestSchedules(this, "DigestSchedules", { digest: this.digest.fn, slots: digestSlots(config) });
+
+    this.api = new WebhookApi(this, "Webhooks", {
+      ingest: this.ingest.fn,
+      rateLimit: config.aws.ingest.rateLimit,
+      burstLimit: config.aws.ingest.burstLimit,
+      logRetention,
+    });
+
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      api: this.api.api,
+      ingest: this.ingest.fn,
+      normalize: this.normalize.fn,
+      digest: this.digest.fn,
+      queue: this.ingestQueue.queue,
+      ingestDeadLetterQueue: this.ingestQueue.deadLetterQueue,
+      scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
+      sesConfigurationSetName: configurationSet.configurationSetName,
+      alarmEmail: config.aws.alarmEmail,
+      alarmTopicArn: config.aws.alarmTopicArn,
+    });
+
+    new CfnOutput(this, "HealthUrl", { value: `${this.api.url}health` });
+    for (const { source, secretName, secret } of webhookSecrets) {
+      new CfnOutput(this, `WebhookUrl${capitalize(source)}`, { value: `${this.api.url}webhooks/${source}` });
+      new CfnOutput(this, `WebhookSecretArn${secretName}`, { value: secret.secretArn });
+    }
+    new CfnOutput(this, "TableName", { value: this.table.table.tableName });
+    new CfnOutput(this, "QueueUrl", { value: this.ingestQueue.queue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.ingestQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "ScheduleDeadLetterQueueUrl", { value: this.schedules.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, "SenderIdentity", { value: this.senderIdentity.emailIdentityName });
+  }
+}
