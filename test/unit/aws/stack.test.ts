@@ -83,7 +83,7 @@ const logicalId = (construct: IConstruct): string =>
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
 const arnOf = (construct: IConstruct) => ({ "Fn::GetAtt": [logicalId(construct), "Arn"] });
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** Every statement of every policy attached to the role, plus its inline and managed policies. */
 function roleStatements(template: Template, role: IConstruct): Statement[] {
