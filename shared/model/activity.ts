@@ -15,6 +15,7 @@ export const ActivityKindSchema = z.enum([
   "thread_closed",
   "thread_reopened",
   "deleted",
+  "restored",
   "review",
   "reaction",
   "star",
@@ -56,6 +57,8 @@ export const ThreadRefSchema = z.object({
   isQuestion: z.boolean(),
   /** Platform version of this snapshot (e.g. `updated_at`), to pick the newest one. */
   version: z.string(),
+  /** How sure the question classifier is (0..1) where one decided `isQuestion`; null where a rule did. */
+  questionScore: z.number().min(0).max(1).nullable().optional(),
 });
 export type ThreadRef = z.infer<typeof ThreadRefSchema>;
 

@@ -49,6 +49,45 @@ export const GitHubSourceConfigSchema = z.object({
 });
 export type GitHubSourceConfig = z.infer<typeof GitHubSourceConfigSchema>;
 
+export const DiscourseSourceConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Name of the webhook secret (env var locally, Secrets Manager in AWS); Discourse requires 12+ characters. */
+  secretName: EnvVarName.default("DISCOURSE_WEBHOOK_SECRET"),
+  /** Forum base URLs (`X-Discourse-Instance`) to accept; empty accepts any. */
+  instances: z.array(z.url()).default([]),
+  /**
+   * Which topics are questions: every topic, none, or only topics in `solvedCategories`
+   * (the categories where the Solved plugin's accepted answers are enabled).
+   */
+  questions: z.enum(["all", "none", "solved"]).default("all"),
+  /** Category ids or slugs with accepted answers enabled (for `questions: "solved"`). */
+  solvedCategories: z.array(z.string()).default([]),
+  /** Per-category override by id or slug: `all` (questions), `none` (never). */
+  categories: z.record(z.string(), z.enum(["all", "none"])).default({}),
+  answerPolicy: AnswerPolicySchema.default("any-reply"),
+  /** Discourse staff (admins, moderators) count as the team, besides the roster. */
+  staffIsTeam: z.boolean().default(true),
+});
+export type DiscourseSourceConfig = z.infer<typeof DiscourseSourceConfigSchema>;
+
+export const SlackSourceConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Name of the Slack app's signing secret (env var locally, Secrets Manager in AWS). */
+  secretName: EnvVarName.default("SLACK_SIGNING_SECRET"),
+  /** Watched channel ids (C…); empty watches every channel the app is in. */
+  channels: z.array(z.string().regex(/^[CG][A-Z0-9]+$/, "must be a Slack channel id such as C0123456789")).default([]),
+  /** Workspace URL for links, e.g. https://acme.slack.com; without it links use app.slack.com. */
+  workspaceUrl: z.url().optional(),
+  /** Reactions by someone other than the asker that mark a question answered. */
+  answeredReactions: z.array(z.string()).default(["white_check_mark", "heavy_check_mark"]),
+  /** A top-level message with a question score at or above this opens a question thread. */
+  questionThreshold: z.number().min(0).max(1).default(0.5),
+  answerPolicy: AnswerPolicySchema.default("any-reply"),
+  /** Requests whose X-Slack-Request-Timestamp is further than this from now are refused. */
+  maxClockSkewSeconds: z.number().int().min(1).max(3600).default(300),
+});
+export type SlackSourceConfig = z.infer<typeof SlackSourceConfigSchema>;
+
 export const TeamMemberSchema = z.object({
   name: z.string().min(1),
   email: z.email().optional(),
@@ -161,6 +200,8 @@ export const ConfigSchema = z
     sources: z
       .object({
         github: GitHubSourceConfigSchema.optional(),
+        discourse: DiscourseSourceConfigSchema.optional(),
+        slack: SlackSourceConfigSchema.optional(),
       })
       .default({}),
     team: z.array(TeamMemberSchema).default([]),

@@ -20,6 +20,8 @@ export const ThreadSchema = z.object({
   url: z.string(),
   author: ActorSchema.nullable(),
   isQuestion: z.boolean(),
+  /** The question classifier's score where one decided `isQuestion` (chat); null where a rule did. */
+  questionScore: z.number().nullable().default(null),
   status: ThreadStatusSchema,
   /** Platform creation time; falls back to the earliest activity when the platform gave none. */
   createdAt: InstantSchema,

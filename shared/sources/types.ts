@@ -42,10 +42,14 @@ export class NormalizeError extends Error {
 
 export interface SourceAdapter {
   source: Envelope["source"];
-  /** Check the platform signature over the exact raw body, in constant time. */
-  verify(request: WebhookRequest, secret: string): Promise<VerifyResult>;
+  /**
+   * Check the platform signature over the exact raw body, in constant time; platforms that
+   * sign a timestamp (Slack) also refuse one too far from `now`.
+   */
+  verify(request: WebhookRequest, secret: string, now: Date): Promise<VerifyResult>;
   /** Decide what to do with a verified request (handshake, queue, ignore, malformed). */
   classify(request: WebhookRequest): Classification;
   /** Pure and total: unknown events give [], malformed input throws NormalizeError. */
   normalize(envelope: Envelope, config: Config): Activity[];
+
 }

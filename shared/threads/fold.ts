@@ -113,6 +113,7 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
     url: ref.url,
     author: copyActor(ref.author),
     isQuestion: ref.isQuestion,
+    questionScore: ref.questionScore ?? null,
     status,
     createdAt,
     firstResponseAt: firstResponse?.occurredAt ?? null,

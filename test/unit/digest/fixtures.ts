@@ -38,6 +38,7 @@ export function thread(overrides: Partial<Thread> = {}): Thread {
     url: `https://github.com/acme/widgets/issues/${counter}`,
     author: actor("asker"),
     isQuestion: true,
+    questionScore: null,
     status: "open",
     createdAt,
     firstResponseAt: null,
