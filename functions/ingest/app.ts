@@ -76,7 +76,7 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
       observe("error", `secret ${source.secretName} is not set`);
       return json(500, { error: "webhook secret is not configured on this server" });
     }
-    const verdict = await source.adapter.verify(request, secret);
+    const verdict = await source.adapter.verify(request, secret, now());
     if (!verdict.ok) {
       observe("unauthorized", verdict.reason);
       return json(401, { error: verdict.reason });
