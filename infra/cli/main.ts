@@ -1,0 +1,200 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { digestAt, renderDigest, sendDigests } from "../../functions/digest/app.ts";
+import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
+import { localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
+import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
+
+const DEFAULT_CONFIG = "community-signals.config.json";
+const DEFAULT_DATA_DIR = ".local";
+
+/** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
+class UsageError extends Error {}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === "ENOENT" ? `config file ${path} does not exist (pass --config FILE)` : `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  return parseConfigText(text, path);
+}
+
+function parseInstant(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("expected an ISO time such as 2026-11-25T08:00:00Z");
+  return d;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number (0 picks a free one)");
+  return n;
+}
+
+const configOption = () => new Option("-c, --config <file>", "config file").default(DEFAULT_CONFIG);
+const dataDirOption = () => new Option("-d, --data-dir <dir>", "where the local stack keeps its data").default(DEFAULT_DATA_DIR);
+
+export function buildCli(): Command {
+  const program = new Command("community-signals")
+    .description("Community signals: webhooks from community platforms to a daily digest of unanswered questions.")
+    .showHelpAfterError();
+
+  program
+    .command("dev")
+    .description("run the local stack: emulators, webhook front door, queue consumer and daily digest")
+    .addOption(configOption())
+    .addOption(dataDirOption())
+    .addOption(new Option("-p, --port <port>", "HTTP port of the webhook front door (0 picks a free one)").default(8787).argParser(parsePort))
+    .option("-q, --quiet", "print only the banner and errors")
+    .action(async (opts: { config: string; dataDir: string; port: number; quiet?: boolean }) => {
+      const config = loadConfigFile(opts.config);
+      const stamp = () => new Date().toISOString().slice(11, 19);
+      const stack = await startLocalStack({
+        config,
+        dataDir: opts.dataDir,
+        port: opts.port,
+        log: (line) => {
+          if (!opts.quiet || /fail|error|generated/i.test(line)) console.log(`${stamp()} ${line}`);
+        },
+      });
+      const lines = [
+        "",
+        `community-signals dev is running (data in ${resolve(opts.dataDir)})`,
+        ...Object.entries(stack.webhookUrls).map(([source, url]) => `  webhook (${source}):  POST ${url}`),
+        `  health:             GET  ${stack.url}/health`,
+        `  mail viewer:        ${stack.mailViewerUrl}`,
+        `  digest:             ${config.digest.time} ${config.digest.timeZone} to ${config.digest.recipients.length} recipient(s)`,
+        `  try:                community-signals replay samples/github --url ${stack.url} --rebase`,
+        "Ctrl-C stops everything.",
+        "",
+      ];
+      console.log(lines.join("\n"));
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          console.log(`\n${signal}: stopping…`);
+          stack.stop().then(done, (err: Error) => {
+            console.error(err.message);
+            done();
+          });
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      });
+    });
+
+  program
+    .command("replay")
+    .description("sign and post sample webhooks (a file or a folder of them) to a running stack")
+    .argument("<path>", "a sample file or a folder of them (played in name order)")
+    .requiredOption("-u, --url <url>", "the stack's base URL (http://127.0.0.1:8787) or a full webhook URL")
+    .addOption(configOption())
+    .addOption(dataDirOption())
+    .option("--rebase [time]", "shift all sample timestamps so the latest is now (or the given ISO time)")
+    .action(async (path: string, opts: { url: string; config: string; dataDir: string; rebase?: string | boolean }) => {
+      const config = loadConfigFile(opts.config);
+      const github = config.sources.github;
+      if (!github?.enabled) throw new UsageError("the GitHub source is not enabled in the config; nothing can be signed");
+      const secret = await localSecrets(config, opts.dataDir).resolver.get(github.secretName);
+      if (!secret) throw new UsageError(`${github.secretName} is not set (and no dev stack has generated one in ${opts.dataDir})`);
+      let samples = loadSamples(path);
+      if (opts.rebase) samples = rebaseSamples(samples, opts.rebase === true ? new Date() : parseInstant(opts.rebase));
+      let failed = 0;
+      await replaySamples(samples, {
+        url: opts.url,
+        secret,
+        onResult: (r) => {
+          if (r.status >= 300) failed++;
+          console.log(`${r.status} ${r.event.padEnd(28)} ${r.file}${r.status >= 300 ? `  ${r.body}` : ""}`);
+        },
+      });
+      console.log(`${samples.length - failed} of ${samples.length} accepted`);
+      if (failed > 0) process.exitCode = 1;
+    });
+
+  program
+    .command("digest")
+    .description("build the digest now (or as of --at) and print, save or send it")
+    .addOption(configOption())
+    .addOption(dataDirOption())
+    .option("--json", "print the digest as JSON")
+    .option("--text", "print the plain-text email")
+    .option("--html <file>", "write the HTML email to a file")
+    .option("--send", "email it to the configured recipients (at most once per recipient per day)")
+    .option("--recipient <email>", "only this recipient (their filters apply)")
+    .addOption(new Option("--at <time>", "build as of this ISO time").argParser(parseInstant))
+    .action(async (opts: { config: string; dataDir: string; json?: boolean; text?: boolean; html?: string; send?: boolean; recipient?: string; at?: Date }) => {
+      const config = loadConfigFile(opts.config);
+      const at = opts.at ?? new Date();
+      const recipient = opts.recipient ? config.digest.recipients.find((r) => r.email.toLowerCase() === opts.recipient?.toLowerCase()) : null;
+      if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
+      await withLocalServices(opts.dataDir, { ses: !!opts.send }, async ({ store, mailer, mailViewerUrl }) => {
+        const deps = { config, store, ...(mailer ? { mailer } : {}) };
+        const digest = await digestAt(deps, at, recipient ?? null);
+        const rendered = renderDigest(digest, config);
+        if (opts.html) {
+          writeFileSync(opts.html, rendered.html);
+          console.error(`wrote ${opts.html}`);
+        }
+        if (opts.json) console.log(JSON.stringify(digest, null, 2));
+        if (opts.text || (!opts.json && !opts.html && !opts.send)) console.log(`Subject: ${rendered.subject}\n\n${rendered.text}`);
+        if (opts.send) {
+          if (config.digest.recipients.length === 0) throw new UsageError(`no digest recipients in ${opts.config} (digest.recipients)`);
+          const results = await sendDigests(deps, { at, ...(opts.recipient ? { recipient: opts.recipient } : {}) });
+          for (const r of results) console.error(`${r.recipient}: ${r.outcome} (${r.day}, ${r.openQuestions} open)`);
+          if (mailViewerUrl) console.error(`mail viewer: ${mailViewerUrl}`);
+        }
+      });
+    });
+
+  for (const [name, description] of [
+    ["synth", "synthesise the AWS CloudFormation template (offline, no credentials needed)"],
+    ["deploy", "deploy the stack to AWS with the CDK (needs credentials and a bootstrapped account)"],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .addOption(configOption())
+      .argument("[cdkArgs...]", "more arguments for the CDK CLI (after --)")
+      .action((cdkArgs: string[], opts: { config: string }) => {
+        loadConfigFile(opts.config); // a bad config fails here, with the field named
+        process.exitCode = runCdk([name, "-c", `config=${resolve(opts.config)}`, ...cdkArgs]);
+      });
+  }
+
+  return program;
+}
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The project's own pinned CDK CLI, silent and offline-safe (no version check). */
+function runCdk(args: string[]): number {
+  const res = spawnSync(resolve(PROJECT_ROOT, "node_modules/.bin/cdk"), args, {
+    cwd: PROJECT_ROOT,
+    stdio: "inherit",
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
+  });
+  if (res.error) throw new UsageError(`could not run the CDK CLI: ${res.error.message} (run npm ci)`);
+  return res.status ?? 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as Error).name === "DevAlreadyRunningError") {
+      console.error(`community-signals: ${(err as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { IngestRequest } from "../../functions/ingest/app.ts";
+import type { HttpAnswer } from "../../shared/sources/types.ts";
+
+export interface FrontDoorRoutes {
+  webhook(request: IngestRequest): Promise<HttpAnswer>;
+  health(): Promise<object>;
+  index(): string;
+}
+
+/** Read the body, keeping at most `limit` bytes: past that it is drained, not buffered. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+      size += chunk.byteLength;
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, answer: HttpAnswer): void {
+  res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8", ...answer.headers });
+  res.end(answer.body);
+}
+
+/**
+ * The local HTTP front door (what the Function URL is in AWS): webhook routes go to the
+ * ingest code, `GET /health` reports the queue, `GET /` lists the endpoints.
+ */
+export async function startFrontDoor(routes: FrontDoorRoutes, opts: { port: number; maxBodyBytes: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      try {
+        if (req.method === "GET" && url.pathname === "/health") {
+          send(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(await routes.health()) });
+          return;
+        }
+        if (req.method === "GET" && url.pathname === "/") {
+          send(res, { status: 200, body: routes.index() });
+          return;
+        }
+        if (url.pathname.startsWith("/webhooks/")) {
+          // One byte past the limit is enough for ingest to answer (and count) the 413.
+          const body = await readBody(req, opts.maxBodyBytes + 1);
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(req.headers)) {
+            if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+          }
+          send(res, await routes.webhook({ method: req.method ?? "GET", path: url.pathname, headers, body }));
+          return;
+        }
+        send(res, { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }) });
+      } catch (err) {
+        send(res, { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: (err as Error).message }) });
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

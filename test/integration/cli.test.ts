@@ -1,0 +1,123 @@
+// The CLI as a person runs it: `dev` in one process, `replay` and `digest` in others.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../infra/local/emulators/ports.ts";
+import { DigestSchema } from "../../shared/model/digest.ts";
+
+const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
+const SECRET = "cli-test-secret-0123456789";
+const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET };
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 120_000 });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+
+describe("community-signals CLI", () => {
+  let dataDir: string;
+  let configFile: string;
+  let dev: ChildProcess;
+  let url: string;
+  let devOutput = "";
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "cs-cli-"));
+    configFile = join(dataDir, "config.json");
+    const example = JSON.parse(readFileSync(join(import.meta.dirname, "../../community-signals.config.json"), "utf8"));
+    writeFileSync(configFile, JSON.stringify({ ...example, $schema: undefined }));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    dev = spawn(process.execPath, [CLI, "dev", "--config", configFile, "--data-dir", dataDir, "--port", String(port)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    dev.stdout?.on("data", (d: Buffer) => (devOutput += d.toString()));
+    dev.stderr?.on("data", (d: Buffer) => (devOutput += d.toString()));
+    await waitFor("dev to answer /health", async () => ((await fetch(`${url}/health`)).ok ? true : null));
+  });
+
+  afterAll(async () => {
+    if (dev && dev.exitCode === null) {
+      dev.kill("SIGTERM");
+      await exited(dev);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints where everything is", () => {
+    expect(devOutput).toContain(`POST ${url}/webhooks/github`);
+    expect(devOutput).toContain(`GET  ${url}/health`);
+    expect(devOutput).toMatch(/mail viewer: +http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it("refuses a second dev on the same data dir", () => {
+    const second = run(["dev", "--config", configFile, "--data-dir", dataDir, "--port", "0"]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/already running on .*stop it first or use another --data-dir/);
+  });
+
+  it("names the bad field of a broken config", () => {
+    const bad = join(dataDir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ digest: { slaHours: -1, time: "25:00" } }));
+    const res = run(["digest", "--json", "--config", bad, "--data-dir", dataDir]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain("digest.slaHours");
+    expect(res.stderr).toContain("digest.time");
+  });
+
+  it("replays the bundled samples and lists the unanswered ones", async () => {
+    const replay = run(["replay", join(import.meta.dirname, "../../samples/github"), "--url", url, "--config", configFile, "--data-dir", dataDir]);
+    expect(replay.stderr).toBe("");
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/(\d+) of \1 accepted/);
+
+    await waitFor("the queue to drain", async () => {
+      const health = (await (await fetch(`${url}/health`)).json()) as { drained: boolean; processed: { succeeded: number } };
+      return health.drained && health.processed.succeeded > 0 ? health : null;
+    });
+
+    const res = run(["digest", "--json", "--at", "2026-11-25T08:00:00Z", "--config", configFile, "--data-dir", dataDir]);
+    expect(res.status).toBe(0);
+    const digest = DigestSchema.parse(JSON.parse(res.stdout));
+    expect(digest.generatedAt).toBe("2026-11-25T08:00:00.000Z");
+    const created = digest.unanswered.map((u) => u.createdAt);
+    expect(created).toEqual([...created].sort());
+    expect(digest.unanswered.map((u) => u.title)).toEqual(EXPECTED_UNANSWERED);
+    for (const item of digest.unanswered) {
+      expect(item.url).toMatch(/^https:\/\/github\.com\/acme-labs\/rocketdb\/(issues|discussions)\/\d+$/);
+      expect(item.ageHours).toBeGreaterThan(0);
+    }
+  });
+
+  it("stops everything on SIGTERM and keeps the data for the next run", async () => {
+    dev.kill("SIGTERM");
+    expect(await exited(dev)).toBe(0);
+    const java = spawnSync("pgrep", ["-f", `${dataDir}.*DynamoDBLocal|DynamoDBLocal.*${dataDir}`], { encoding: "utf8" });
+    expect(java.stdout.trim()).toBe("");
+
+    // No dev running now: digest starts DynamoDB Local on the same data dir by itself.
+    const res = run(["digest", "--json", "--at", "2026-11-25T08:00:00Z", "--config", configFile, "--data-dir", dataDir]);
+    expect(res.status).toBe(0);
+    expect(DigestSchema.parse(JSON.parse(res.stdout)).unanswered.map((u) => u.title)).toEqual(EXPECTED_UNANSWERED);
+  });
+});
+
+// What samples/github/README.md says is still unanswered at the end of the sample week.
+const EXPECTED_UNANSWERED = [
+  "Build fails on Alpine 3.20: undefined reference to __atomic_load_8",
+  "Does RocketDB support point-in-time restore from S3 backups?",
+  "Memory usage keeps growing after upgrading to 3.2",
+  "Recommended fsync settings on ZFS?",
+];

@@ -1,0 +1,77 @@
+// The front door's contract, with an in-memory queue (the HTTP path against the real queue is
+// in test/integration/pipeline.test.ts).
+import { describe, expect, it } from "vitest";
+import { createIngest, type EnvelopeSink } from "../../../functions/ingest/app.ts";
+import { parseConfig } from "../../../shared/model/config.ts";
+import type { Envelope } from "../../../shared/model/envelope.ts";
+import { EnvSecretResolver } from "../../../shared/secrets/resolver.ts";
+import { signGitHubBody } from "../../../shared/sources/github/index.ts";
+
+const SECRET = "unit-secret-0123456789";
+const config = parseConfig({ sources: { github: { enabled: true } }, queue: { maxMessageBytes: 4096 } });
+const body = JSON.stringify({ action: "opened", issue: { id: 1 }, repository: { id: 2, full_name: "a/b" }, sender: { id: 3, login: "x" } });
+
+function request(overrides: { path?: string; method?: string; body?: string; headers?: Record<string, string> } = {}) {
+  const raw = overrides.body ?? body;
+  return {
+    method: overrides.method ?? "POST",
+    path: overrides.path ?? "/webhooks/github",
+    headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-1", "x-hub-signature-256": signGitHubBody(SECRET, raw), ...overrides.headers },
+    body: Buffer.from(raw),
+  };
+}
+
+function setup(queue: EnvelopeSink = { send: async () => "m-1" }, secrets = new EnvSecretResolver({ GITHUB_WEBHOOK_SECRET: SECRET })) {
+  const sent: Envelope[] = [];
+  const ingest = createIngest({
+    config,
+    secrets,
+    queue: { send: async (e) => (sent.push(e), queue.send(e)) },
+    now: () => new Date("2026-11-25T10:00:00Z"),
+    newId: () => "env-1",
+  });
+  return { ingest, sent };
+}
+
+describe("ingest", () => {
+  it("queues a verified event with the raw body untouched", async () => {
+    const { ingest, sent } = setup();
+    const answer = await ingest(request());
+    expect(answer.status).toBe(202);
+    expect(JSON.parse(answer.body)).toEqual({ queued: true, id: "env-1" });
+    expect(sent).toEqual([
+      expect.objectContaining({ id: "env-1", source: "github", eventType: "issues", deliveryId: "d-1", receivedAt: "2026-11-25T10:00:00.000Z", body }),
+    ]);
+    expect(sent[0]?.headers["x-hub-signature-256"]).toBeUndefined();
+  });
+
+  it("answers 503 when the queue fails, so the platform can redeliver", async () => {
+    const { ingest } = setup({ send: async () => Promise.reject(new Error("queue down")) });
+    expect((await ingest(request())).status).toBe(503);
+  });
+
+  it("answers 500 and queues nothing when the secret is not configured", async () => {
+    const { ingest, sent } = setup(undefined, new EnvSecretResolver({}));
+    const answer = await ingest(request());
+    expect(answer.status).toBe(500);
+    expect(sent).toEqual([]);
+  });
+
+  it("routes: 404 unknown path or disabled source, 405 wrong method", async () => {
+    const { ingest, sent } = setup();
+    expect((await ingest(request({ path: "/webhooks/slack" }))).status).toBe(404);
+    expect((await ingest(request({ path: "/elsewhere" }))).status).toBe(404);
+    expect((await ingest(request({ method: "PUT" }))).status).toBe(405);
+    expect(sent).toEqual([]);
+  });
+
+  it("answers 413 for a body over the limit, and when escaping makes the envelope too large", async () => {
+    const { ingest, sent } = setup();
+    expect((await ingest(request({ body: JSON.stringify({ pad: "x".repeat(5000) }) }))).status).toBe(413);
+    // Under the limit raw, over it once JSON-escaped inside the envelope.
+    const quotes = JSON.stringify({ action: "opened", pad: '"'.repeat(1000) });
+    expect(Buffer.byteLength(quotes)).toBeLessThan(4096);
+    expect((await ingest(request({ body: quotes }))).status).toBe(413);
+    expect(sent).toEqual([]);
+  });
+});
