@@ -23,6 +23,8 @@ export const ActivityKindSchema = z.enum([
   "fork",
   "member_joined",
   "member_left",
+  /** Something about the integration itself (Slack app_uninstalled, tokens_revoked); `reason` says what. */
+  "app_event",
 ]);
 export type ActivityKind = z.infer<typeof ActivityKindSchema>;
 

@@ -76,6 +76,8 @@ export const SlackSourceConfigSchema = z.object({
   secretName: EnvVarName.default("SLACK_SIGNING_SECRET"),
   /** Watched channel ids (C…); empty watches every channel the app is in. */
   channels: z.array(z.string().regex(/^[CG][A-Z0-9]+$/, "must be a Slack channel id such as C0123456789")).default([]),
+  /** Channel names for the digest, by channel id (Slack events carry only ids). */
+  channelNames: z.record(z.string(), z.string()).default({}),
   /** Workspace URL for links, e.g. https://acme.slack.com; without it links use app.slack.com. */
   workspaceUrl: z.url().optional(),
   /** Reactions by someone other than the asker that mark a question answered. */

@@ -66,7 +66,7 @@ describe("samples/github", () => {
       },
       body: Buffer.from(sample.body),
     };
-    expect(await githubAdapter.verify(request, "sample-secret")).toEqual({ ok: true });
+    expect(await githubAdapter.verify(request, "sample-secret", new Date())).toEqual({ ok: true });
     expect(githubAdapter.classify(request).action).toBe("queue");
     const activities = normalizeSample(sample, i);
     expect(activities.length).toBeGreaterThan(0);
