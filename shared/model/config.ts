@@ -90,6 +90,30 @@ export const SlackSourceConfigSchema = z.object({
 });
 export type SlackSourceConfig = z.infer<typeof SlackSourceConfigSchema>;
 
+export const DiscordChannelSchema = z.object({
+  id: z.string().regex(/^\d{15,21}$/, "must be a Discord channel id (a snowflake)"),
+  name: z.string().optional(),
+  /** `text`: top-level messages that read as questions open threads; `forum`: every post is a question. */
+  type: z.enum(["text", "forum"]).default("text"),
+});
+
+export const DiscordSourceConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Name of the bot token (env var locally, Secrets Manager in AWS). The bot needs the MESSAGE_CONTENT intent. */
+  secretName: EnvVarName.default("DISCORD_BOT_TOKEN"),
+  /** The REST API base; tests point it at a local fake server. */
+  apiBaseUrl: z.url().default("https://discord.com/api/v10"),
+  guildId: z.string().regex(/^\d{15,21}$/, "must be a Discord guild id (a snowflake)").optional(),
+  channels: z.array(DiscordChannelSchema).default([]),
+  /** How often the poller reads every watched channel. */
+  pollIntervalSeconds: z.number().int().min(10).max(86400).default(60),
+  /** Pages of 100 messages read per channel per run at most (the rest waits for the next run). */
+  maxPagesPerRun: z.number().int().min(1).max(100).default(10),
+  questionThreshold: z.number().min(0).max(1).default(0.5),
+  answerPolicy: AnswerPolicySchema.default("any-reply"),
+});
+export type DiscordSourceConfig = z.infer<typeof DiscordSourceConfigSchema>;
+
 export const TeamMemberSchema = z.object({
   name: z.string().min(1),
   email: z.email().optional(),
@@ -204,6 +228,7 @@ export const ConfigSchema = z
         github: GitHubSourceConfigSchema.optional(),
         discourse: DiscourseSourceConfigSchema.optional(),
         slack: SlackSourceConfigSchema.optional(),
+        discord: DiscordSourceConfigSchema.optional(),
       })
       .default({}),
     team: z.array(TeamMemberSchema).default([]),
