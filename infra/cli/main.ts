@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { digestAt, renderDigest, sendDigests } from "../../functions/digest/app.ts";
 import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
+import { enabledSource } from "../../shared/sources/index.ts";
+import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
 import { localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 
@@ -101,16 +103,22 @@ export function buildCli(): Command {
     .option("--rebase [time]", "shift all sample timestamps so the latest is now (or the given ISO time)")
     .action(async (path: string, opts: { url: string; config: string; dataDir: string; rebase?: string | boolean }) => {
       const config = loadConfigFile(opts.config);
-      const github = config.sources.github;
-      if (!github?.enabled) throw new UsageError("the GitHub source is not enabled in the config; nothing can be signed");
-      const secret = await localSecrets(config, opts.dataDir).resolver.get(github.secretName);
-      if (!secret) throw new UsageError(`${github.secretName} is not set (and no dev stack has generated one in ${opts.dataDir})`);
       let samples = loadSamples(path);
       if (opts.rebase) samples = rebaseSamples(samples, opts.rebase === true ? new Date() : parseInstant(opts.rebase));
+      // Resolve every source's secret before sending anything, so a missing one fails up front.
+      const { resolver } = localSecrets(config, opts.dataDir);
+      const signers = new Map<string, { secret: string; replay: ReplayRequestBuilder }>();
+      for (const name of new Set(samples.map((s) => s.source))) {
+        const source = enabledSource(config, name);
+        if (!source) throw new UsageError(`the samples are for ${name}, which is not an enabled webhook source in ${opts.config}`);
+        const secret = await resolver.get(source.secretName);
+        if (!secret) throw new UsageError(`${source.secretName} is not set (and no dev stack has generated one in ${opts.dataDir})`);
+        signers.set(name, { secret, replay: source.replay });
+      }
       let failed = 0;
       await replaySamples(samples, {
         url: opts.url,
-        secret,
+        signer: (source) => signers.get(source)!,
         onResult: (r) => {
           if (r.status >= 300) failed++;
           console.log(`${r.status} ${r.event.padEnd(28)} ${r.file}${r.status >= 300 ? `  ${r.body}` : ""}`);

@@ -1,13 +1,14 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { signGitHubBody } from "../../shared/sources/github/index.ts";
+import { SourceSchema } from "../../shared/model/activity.ts";
+import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
 
-/** One sample webhook: `{ source, event, payload }` (a file may hold one or an array). */
+/** One sample webhook: `{ source, event?, headers?, payload }` (a file may hold one or an array). */
 export const SampleSchema = z.object({
-  source: z.literal("github"),
-  event: z.string().min(1),
+  source: SourceSchema,
+  event: z.string().min(1).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
   payload: z.record(z.string(), z.unknown()),
 });
 export type Sample = z.infer<typeof SampleSchema> & { file: string };
@@ -75,25 +76,22 @@ export function webhookUrl(base: string, source: string): string {
 }
 
 /** Sign and POST each sample in order, as the platform would. */
-export async function replaySamples(samples: Sample[], opts: { url: string; secret: string; onResult?: (r: ReplayResult) => void }): Promise<ReplayResult[]> {
+export async function replaySamples(
+  samples: Sample[],
+  opts: {
+    url: string;
+    /** The signing secret and request builder of each sample's source. */
+    signer: (source: Sample["source"]) => { secret: string; replay: ReplayRequestBuilder };
+    now?: () => Date;
+    onResult?: (r: ReplayResult) => void;
+  },
+): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   for (const sample of samples) {
-    const body = JSON.stringify(sample.payload);
-    // A stable delivery id per body: replaying the same file again is a redelivery.
-    const digest = createHash("sha256").update(sample.event).update(body).digest("hex");
-    const delivery = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
-    const res = await fetch(webhookUrl(opts.url, sample.source), {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "GitHub-Hookshot/community-signals-replay",
-        "x-github-event": sample.event,
-        "x-github-delivery": delivery,
-        "x-hub-signature-256": signGitHubBody(opts.secret, body),
-      },
-      body,
-    });
-    const result = { file: sample.file, event: sample.event, status: res.status, body: await res.text() };
+    const { secret, replay } = opts.signer(sample.source);
+    const request = replay(sample, secret, opts.now?.() ?? new Date());
+    const res = await fetch(webhookUrl(opts.url, sample.source), { method: "POST", headers: request.headers, body: request.body });
+    const result = { file: sample.file, event: sample.event ?? sample.source, status: res.status, body: await res.text() };
     results.push(result);
     opts.onResult?.(result);
   }

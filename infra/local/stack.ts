@@ -12,6 +12,7 @@ import {
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts";
+import { enabledWebhookSources } from "../../shared/sources/index.ts";
 import { createNormalizeHandler } from "../../functions/normalize/app.ts";
 import { digestSchedules, localDay, sendDigests } from "../../functions/digest/app.ts";
 import type { Config } from "../../shared/model/config.ts";
@@ -84,7 +85,7 @@ export function localSecrets(config: Config, dataDir: string, env: NodeJS.Proces
   const file = join(dataDir, "secrets.json");
   const stored: Record<string, string> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
   const generated: string[] = [];
-  const names = [config.sources.github?.enabled ? config.sources.github.secretName : null].filter((n): n is string => !!n);
+  const names = enabledWebhookSources(config).map((s) => s.secretName);
   for (const name of names) {
     if (env[name] || stored[name] || !create) continue;
     stored[name] = randomBytes(24).toString("hex");
@@ -265,9 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const mailer = new Mailer(new SESv2Client(localClientConfig(ses.endpoint)));
-    const sources = Object.entries(config.sources)
-      .filter(([, s]) => s?.enabled)
-      .map(([name]) => name);
+    const sources = enabledWebhookSources(config).map((s) => s.source);
     let front!: Awaited<ReturnType<typeof startFrontDoor>>;
     front = await startFrontDoor(
       {

@@ -1,33 +1,46 @@
-import type { Config } from "../model/config.ts";
-import { GitHubSourceConfigSchema } from "../model/config.ts";
 import type { Source } from "../model/activity.ts";
+import type { Config } from "../model/config.ts";
 import type { AnswerPolicy } from "../model/thread.ts";
-import { githubAdapter } from "./github/index.ts";
-import type { SourceAdapter } from "./types.ts";
+import { githubAdapter, replayRequest as githubReplay } from "./github/index.ts";
+import type { ReplayRequestBuilder, SourceAdapter } from "./types.ts";
 
-/** The adapters that exist; a source missing here is not supported yet. */
-export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = {
-  github: githubAdapter,
+/** Sources that push webhooks to `POST /webhooks/<source>`, with what `replay` needs to sign for them. */
+export const WEBHOOK_SOURCES: Partial<Record<Source, { adapter: SourceAdapter; replay: ReplayRequestBuilder }>> = {
+  github: { adapter: githubAdapter, replay: githubReplay },
 };
 
+/** Every adapter the normaliser knows, by envelope source (polled sources included). */
+export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = Object.fromEntries(
+  Object.entries(WEBHOOK_SOURCES).map(([source, entry]) => [source, entry.adapter]),
+);
+
 export interface EnabledSource {
+  source: Source;
   adapter: SourceAdapter;
+  replay: ReplayRequestBuilder;
   secretName: string;
   answerPolicy: AnswerPolicy;
 }
 
-/** The source as configured, or null when it is absent, disabled or not supported. */
+const isSource = (name: string): name is Source => name === "github" || name === "discourse" || name === "slack" || name === "discord";
+
+/** A webhook source as configured, or null when it is absent, disabled, polled or not supported. */
 export function enabledSource(config: Config, source: string): EnabledSource | null {
-  if (source === "github") {
-    const github = config.sources.github;
-    if (!github?.enabled) return null;
-    return { adapter: githubAdapter, secretName: github.secretName, answerPolicy: github.answerPolicy };
-  }
-  return null;
+  if (!isSource(source)) return null;
+  const settings = config.sources[source];
+  const entry = WEBHOOK_SOURCES[source];
+  if (!settings?.enabled || !entry) return null;
+  return { source, adapter: entry.adapter, replay: entry.replay, secretName: settings.secretName, answerPolicy: settings.answerPolicy };
+}
+
+/** Every enabled webhook source. */
+export function enabledWebhookSources(config: Config): EnabledSource[] {
+  return Object.keys(config.sources)
+    .map((name) => enabledSource(config, name))
+    .filter((s): s is EnabledSource => s !== null);
 }
 
 /** The answer policy a source's threads are folded with (the default when not configured). */
 export function answerPolicyFor(config: Config, source: Source): AnswerPolicy {
-  if (source === "github") return (config.sources.github ?? GitHubSourceConfigSchema.parse({})).answerPolicy;
-  return "any-reply";
+  return config.sources[source]?.answerPolicy ?? "any-reply";
 }

@@ -53,3 +53,18 @@ export interface SourceAdapter {
   normalize(envelope: Envelope, config: Config): Activity[];
 
 }
+
+/** A recorded webhook for `replay`: the platform's event name, extra headers and the body. */
+export interface ReplaySample {
+  event?: string;
+  headers?: Record<string, string>;
+  payload: unknown;
+}
+
+export interface ReplayRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Builds the exact, signed HTTP request the platform would send for a sample. */
+export type ReplayRequestBuilder = (sample: ReplaySample, secret: string, now: Date) => ReplayRequest;

@@ -211,6 +211,23 @@ export class SignalStore {
     );
   }
 
+  /** A poller's position in one channel (e.g. the last Discord message id read). */
+  async getCursor(source: string, channel: string): Promise<string | null> {
+    const res = await this.ddb.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: `CURSOR#${source}#${channel}`, SK: "CURSOR" }, ConsistentRead: true }),
+    );
+    return typeof res.Item?.value === "string" ? res.Item.value : null;
+  }
+
+  async setCursor(source: string, channel: string, value: string, at: Date = new Date()): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `CURSOR#${source}#${channel}`, SK: "CURSOR", type: "cursor", value, updatedAt: at.toISOString() },
+      }),
+    );
+  }
+
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;

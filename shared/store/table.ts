@@ -6,7 +6,7 @@
  * - activity        THREAD#<threadId> / ACT#<activityId>   (non-thread activity: ACT#<id> / ACT)
  * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
  * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
- * - poller cursor   CURSOR#<source>#<channel> / CURSOR
+ * - poller cursor   CURSOR#<source>#<channel> / CURSOR  (value: the last position read)
  * Activities also carry GSI2 (by day, for export) and GSI3 (by member, to forget a person).
  */
 export const TABLE_KEYS = { partitionKey: "PK", sortKey: "SK" } as const;

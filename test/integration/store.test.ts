@@ -128,6 +128,15 @@ describe("SignalStore", () => {
     expect(window.map((q) => q.id)).toEqual([older.id]);
   });
 
+  it("keeps a poller cursor per channel", async () => {
+    expect(await store.getCursor("discord", "111")).toBeNull();
+    await store.setCursor("discord", "111", "1300000000000000001");
+    await store.setCursor("discord", "222", "1300000000000000009");
+    await store.setCursor("discord", "111", "1300000000000000005");
+    expect(await store.getCursor("discord", "111")).toBe("1300000000000000005");
+    expect(await store.getCursor("discord", "222")).toBe("1300000000000000009");
+  });
+
   it("claims a digest send once per recipient and day, and can give it back", async () => {
     expect(await store.claimDigestSend("Ana@Example.com", "2026-11-25", {})).toBe(true);
     expect(await store.claimDigestSend("ana@example.com", "2026-11-25", {})).toBe(false);

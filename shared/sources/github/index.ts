@@ -8,6 +8,7 @@ export type { GitHubSupportedEvent } from "./classify.ts";
 export { verifyGitHubSignature, signGitHubBody, GITHUB_SIGNATURE_HEADER } from "./verify.ts";
 export { normalizeGitHubEnvelope } from "./normalize.ts";
 export { parseGitHubBody } from "./body.ts";
+export { replayRequest } from "./replay.ts";
 
 /** The adapter's three steps under the names the SourceAdapter interface gives them. */
 export const verify = verifyGitHubSignature;
