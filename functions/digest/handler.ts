@@ -1,29 +1,53 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { z } from "zod";
-import { Mailer } from "../../shared/mail/ses.ts";
+import { Mailer, type OutgoingMail } from "../../shared/mail/ses.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { sendDigests } from "./app.ts";
 
+/**
+ * Counts the mails SES accepted, so a run that fails half way still reports the digests it
+ * did send (its SendResult[] is lost with the exception).
+ */
+class CountingMailer extends Mailer {
+  sent = 0;
+  override async send(mail: OutgoingMail): Promise<string> {
+    const messageId = await super.send(mail);
+    this.sent++;
+    return messageId;
+  }
+}
+
 const env = readEnv({ TABLE_NAME: z.string().min(1), SES_CONFIGURATION_SET: z.string().optional() });
-const logger = new Logger({ serviceName: "digest" });
+// Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
+const logger = new Logger();
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
+const metrics = new Metrics();
+const mailer = new CountingMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET);
 const deps = {
   config: configFromEnv(),
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
-  mailer: new Mailer(new SESv2Client({}), env.SES_CONFIGURATION_SET),
+  mailer,
 };
 
 /** What each EventBridge Scheduler schedule sends: which recipients' local time it is. */
 const ScheduleInput = z.object({ time: z.string().optional(), timeZone: z.string().optional() }).passthrough();
 
 export async function handler(event: unknown): Promise<{ sent: number; alreadySent: number }> {
-  const input = ScheduleInput.parse(event ?? {});
-  const results = await sendDigests(deps, { at: new Date(), ...(input.timeZone ? { timeZone: input.timeZone } : {}) });
-  for (const r of results) logger.info("digest", { ...r });
-  return {
-    sent: results.filter((r) => r.outcome === "sent").length,
-    alreadySent: results.filter((r) => r.outcome === "already-sent").length,
-  };
+  mailer.sent = 0;
+  let alreadySent = 0;
+  try {
+    const input = ScheduleInput.parse(event ?? {});
+    const results = await sendDigests(deps, { at: new Date(), ...(input.timeZone ? { timeZone: input.timeZone } : {}) });
+    for (const r of results) logger.info("digest", { ...r });
+    alreadySent = results.filter((r) => r.outcome === "already-sent").length;
+    return { sent: results.filter((r) => r.outcome === "sent").length, alreadySent };
+  } finally {
+    metrics.addMetric("DigestsSent", MetricUnit.Count, mailer.sent);
+    metrics.addMetric("DigestsAlreadySent", MetricUnit.Count, alreadySent);
+    metrics.publishStoredMetrics();
+  }
 }

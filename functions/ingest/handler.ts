@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -6,33 +7,62 @@ import { z } from "zod";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
-import { createIngest } from "./app.ts";
+import { createIngest, type IngestOutcome } from "./app.ts";
 
 // Module scope runs once per cold start: configuration fails fast, clients are reused.
+// Nothing here touches the network; the secret is read on the first webhook.
 const env = readEnv({ QUEUE_URL: z.string().url() });
 const config = configFromEnv();
-const logger = new Logger({ serviceName: "ingest" });
+// Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
+const logger = new Logger();
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
+const metrics = new Metrics();
+
+/** Outcomes seen during the current invocation; emitted once, in the handler's finally. */
+const outcomes = new Map<IngestOutcome, number>();
+const observe = (outcome: IngestOutcome) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+
 const ingest = createIngest({
   config,
   secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
   queue: new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes),
   observer: {
     outcome(source, outcome, detail) {
+      observe(outcome);
+      // detail is a reason, an event type or a path: never the secret or the signature.
       const log = outcome === "error" ? logger.error.bind(logger) : logger.info.bind(logger);
       log("webhook", { source, outcome, detail });
     },
   },
 });
 
-/** Lambda entry for the Function URL / HTTP API (payload format 2.0). */
+/** Lambda entry for the HTTP API (payload format 2.0). */
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const method = event.requestContext.http.method;
-  if (method === "GET" && event.rawPath === "/health") {
-    return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ok" }) };
+  outcomes.clear();
+  try {
+    const method = event.requestContext.http.method;
+    if (method === "GET" && event.rawPath === "/health") {
+      return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ok" }) };
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+    const body = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+    const answer = await ingest({ method, path: event.rawPath, headers, body });
+    return { statusCode: answer.status, headers: answer.headers ?? {}, body: answer.body };
+  } catch (err) {
+    // Unexpected (e.g. Secrets Manager unreachable): still counted, then Lambda reports the error.
+    observe("error");
+    logger.error("webhook failed", { error: (err as Error).message });
+    throw err;
+  } finally {
+    publishOutcomes();
   }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
-  const body = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
-  const answer = await ingest({ method, path: event.rawPath, headers, body });
-  return { statusCode: answer.status, headers: answer.headers ?? {}, body: answer.body };
+}
+
+/** One `Webhooks` count per outcome; `outcome` is a dimension of this metric only. */
+function publishOutcomes(): void {
+  for (const [outcome, count] of outcomes) {
+    metrics.singleMetric().addDimension("outcome", outcome).addMetric("Webhooks", MetricUnit.Count, count);
+  }
+  outcomes.clear();
 }

@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -7,14 +8,47 @@ import { SignalStore } from "../../shared/store/store.ts";
 import { createNormalizeHandler } from "./app.ts";
 
 const env = readEnv({ TABLE_NAME: z.string().min(1) });
-const logger = new Logger({ serviceName: "normalize" });
+// Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
+const logger = new Logger();
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
+const metrics = new Metrics();
+
+/** Counts for the current batch, summed here so each metric is one value per invocation. */
+const tally = { envelopes: 0, activitiesStored: 0, failedPermanent: 0, failedRetryable: 0 };
+
 const normalize = createNormalizeHandler({
   config: configFromEnv(),
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
   log: logger,
+  observer: {
+    processed(_envelope, _activities, stored) {
+      tally.envelopes++;
+      tally.activitiesStored += stored;
+    },
+    failed(_messageId, _error, permanent) {
+      if (permanent) tally.failedPermanent++;
+      else tally.failedRetryable++;
+    },
+  },
 });
 
 /** Lambda entry for the SQS event source (ReportBatchItemFailures enabled). */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return normalize(event, context);
+  Object.assign(tally, { envelopes: 0, activitiesStored: 0, failedPermanent: 0, failedRetryable: 0 });
+  try {
+    return await normalize(event, context);
+  } finally {
+    publishTally();
+  }
+}
+
+function publishTally(): void {
+  // Zeros are emitted too: "a batch arrived and nothing was stored" is worth seeing on a graph.
+  metrics.addMetric("EnvelopesProcessed", MetricUnit.Count, tally.envelopes);
+  metrics.addMetric("ActivitiesStored", MetricUnit.Count, tally.activitiesStored);
+  // `permanent` splits RecordsFailed only: permanent failures need a code fix, the rest retry.
+  for (const [permanent, count] of [["yes", tally.failedPermanent], ["no", tally.failedRetryable]] as const) {
+    if (count > 0) metrics.singleMetric().addDimension("permanent", permanent).addMetric("RecordsFailed", MetricUnit.Count, count);
+  }
+  metrics.publishStoredMetrics();
 }

@@ -20,6 +20,8 @@ export interface IndexDefinition {
   sortKey: string;
   /** Why the index exists (which access pattern of DESIGN.md it serves). */
   purpose: string;
+  /** ALL where readers need the item; KEYS_ONLY where they only need to find it (cheaper writes). */
+  projection: "ALL" | "KEYS_ONLY";
 }
 
 export const INDEXES = {
@@ -29,6 +31,7 @@ export const INDEXES = {
     partitionKey: "GSI1PK",
     sortKey: "GSI1SK",
     purpose: "open question threads, oldest first (digest)",
+    projection: "ALL",
   },
   /** Question threads by creation day (metrics) and activities by day (export). */
   byDay: {
@@ -36,6 +39,7 @@ export const INDEXES = {
     partitionKey: "GSI2PK",
     sortKey: "GSI2SK",
     purpose: "question threads created per day (metrics); activities per day (export)",
+    projection: "ALL",
   },
   /** One member's activities (to forget a person). */
   byMember: {
@@ -43,6 +47,7 @@ export const INDEXES = {
     partitionKey: "GSI3PK",
     sortKey: "GSI3SK",
     purpose: "a member's activities (forget)",
+    projection: "KEYS_ONLY",
   },
 } as const satisfies Record<string, IndexDefinition>;
 

@@ -182,7 +182,7 @@ describe("CommunitySignalsStack template", () => {
     });
   });
 
-  it("has exactly the GSIs in ALL_INDEXES, string keys, projecting all attributes", () => {
+  it("has exactly the GSIs in ALL_INDEXES, string keys, with their projections", () => {
     const table = template.toJSON().Resources[logicalId(stack.table.table)].Properties;
     const expected = ALL_INDEXES.map((index) => ({
       IndexName: index.indexName,
@@ -190,8 +190,9 @@ describe("CommunitySignalsStack template", () => {
         { AttributeName: index.partitionKey, KeyType: "HASH" },
         { AttributeName: index.sortKey, KeyType: "RANGE" },
       ],
-      Projection: { ProjectionType: "ALL" },
+      Projection: { ProjectionType: index.projection },
     }));
+    expect(expected.map((i) => i.Projection.ProjectionType)).toEqual(["ALL", "ALL", "KEYS_ONLY"]);
     const byName = (a: { IndexName: string }, b: { IndexName: string }) => a.IndexName.localeCompare(b.IndexName);
     expect([...table.GlobalSecondaryIndexes].sort(byName)).toEqual(expected.sort(byName));
     const attributes = (table.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).sort((a, b) =>

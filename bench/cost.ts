@@ -1,0 +1,346 @@
+// What a webhook costs in AWS: DynamoDB requests and capacity measured against DynamoDB Local
+// through the real ingest and normalisation code, priced at on-demand list prices.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { digestAt } from "../functions/digest/app.ts";
+import { createIngest } from "../functions/ingest/app.ts";
+import { normalizeEnvelope } from "../functions/normalize/app.ts";
+import { localClientConfig } from "../infra/local/emulators/clients.ts";
+import { startDynamoDbLocal } from "../infra/local/emulators/dynamodb-local.ts";
+import { startSqs } from "../infra/local/emulators/sqs.ts";
+import type { Config } from "../shared/model/config.ts";
+import type { Envelope } from "../shared/model/envelope.ts";
+import { EnvelopeQueue } from "../shared/queue/envelope-queue.ts";
+import { EnvSecretResolver } from "../shared/secrets/resolver.ts";
+import { signGitHubBody } from "../shared/sources/github/index.ts";
+import { createDocumentClient } from "../shared/store/client.ts";
+import { ensureTable } from "../shared/store/create-table.ts";
+import { SignalStore } from "../shared/store/store.ts";
+import { exampleEnvelopes } from "./normalisation.ts";
+
+/**
+ * AWS list prices, us-east-1, on demand, as published on the AWS pricing pages in 2025
+ * (DynamoDB after its November 2024 on-demand reduction). Typed in, not fetched: check them
+ * before quoting the result. Free tiers are ignored.
+ */
+export const PRICES = {
+  asOf: "2025 (us-east-1 list prices; DynamoDB on-demand after the Nov 2024 reduction)",
+  lambdaArmPerGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  sqsPerMillionRequests: 0.4, // standard queue; each 64 KiB of payload is one request
+  dynamoPerMillionWriteUnits: 0.625,
+  dynamoPerMillionReadUnits: 0.125,
+  sesPer1000Emails: 0.1,
+  httpApiPerMillionRequests: 1.0, // first 300 million a month; 512 KB increments
+  logsPerGbIngested: 0.5, // CloudWatch Logs, standard class
+  customMetricPerMonth: 0.3, // first 10,000 metrics
+} as const;
+
+/** Stated assumptions; everything else in the table is measured. */
+export const ASSUMPTIONS = {
+  memoryMb: 512, // SignalsFunction's default; the stack sets no other size
+  /** Lambda's SQS poller: a batch closes at batchSize messages or after the batching window. */
+  webhooksPerMonth: 1_000_000,
+  digestRecipients: 10,
+  digestDaysPerMonth: 30,
+  /** One SES SendEmail round trip, added to the measured digest build (SES is not emulated for timing). */
+  sesSendMs: 60,
+  /** START/END/REPORT lines, one JSON log line and the EMF blob per webhook, both functions. */
+  logBytesPerWebhook: 1_500,
+  /**
+   * Lambda's SQS event source long-polls with about five pollers while the queue is idle:
+   * 5 x 3 receives a minute, billed whatever the traffic.
+   */
+  sqsIdleReceivesPerMonth: 5 * 3 * 60 * 24 * 30,
+  /** Webhooks x 8 outcomes (at most), 2 + 2 normalize, 2 digest; each metric+dimension set counts once. */
+  customMetrics: 14,
+} as const;
+
+interface Capacity {
+  requests: number;
+  readUnits: number;
+  writeUnits: number;
+  conditionalFailures: number;
+}
+const zero = (): Capacity => ({ requests: 0, readUnits: 0, writeUnits: 0, conditionalFailures: 0 });
+
+const READ_COMMANDS = new Set(["GetCommand", "QueryCommand", "ScanCommand", "BatchGetCommand"]);
+
+/**
+ * Wrap the document client's `send` so every call asks for ReturnConsumedCapacity TOTAL and
+ * adds what DynamoDB reports to `meter.current`. A write whose condition fails reports no
+ * capacity in its error, yet AWS bills it (the existing item's size, at least 1 unit, table
+ * only); it is counted as ceil(attempted item size / 1 KB) write units, the same size for a
+ * redelivered activity.
+ */
+function meterDocumentClient(ddb: DynamoDBDocumentClient): { current: Capacity } {
+  const meter = { current: zero() };
+  const send = ddb.send.bind(ddb) as (command: unknown) => Promise<unknown>;
+  (ddb as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
+    const name = (command as object).constructor.name;
+    const input = (command as { input: Record<string, unknown> }).input;
+    input.ReturnConsumedCapacity = "TOTAL";
+    const capacity = meter.current;
+    capacity.requests++;
+    try {
+      const output = (await send(command)) as { ConsumedCapacity?: ConsumedCapacity };
+      const units = output.ConsumedCapacity?.CapacityUnits;
+      if (units === undefined) throw new Error(`${name} returned no ConsumedCapacity: cannot meter it`);
+      if (READ_COMMANDS.has(name)) capacity.readUnits += units;
+      else capacity.writeUnits += units;
+      return output;
+    } catch (err) {
+      if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+      capacity.conditionalFailures++;
+      capacity.writeUnits += Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(input.Item ?? {})) / 1024));
+      throw err;
+    }
+  };
+  return meter;
+}
+
+interface Sample {
+  file: string;
+  event: string;
+  body: string;
+}
+
+function githubSamples(): Sample[] {
+  const dir = new URL("../samples/github/", import.meta.url).pathname;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((file) => {
+      const parsed = JSON.parse(readFileSync(join(dir, file), "utf8")) as { event: string; payload: unknown };
+      return { file, event: parsed.event, body: JSON.stringify(parsed.payload) };
+    });
+}
+
+interface Measured {
+  webhooks: number;
+  perEvent: Map<string, { count: number; capacity: Capacity }>;
+  total: Capacity;
+  normalizeMs: number;
+}
+
+async function normalizeAll(envelopes: Envelope[], deps: { config: Config; store: SignalStore }, meter: { current: Capacity }): Promise<Measured> {
+  const perEvent = new Map<string, { count: number; capacity: Capacity }>();
+  const total = zero();
+  let normalizeMs = 0;
+  for (const envelope of envelopes) {
+    meter.current = zero();
+    const start = performance.now();
+    await normalizeEnvelope(envelope, deps);
+    normalizeMs += performance.now() - start;
+    const row = perEvent.get(envelope.eventType) ?? { count: 0, capacity: zero() };
+    row.count++;
+    for (const key of Object.keys(total) as (keyof Capacity)[]) {
+      row.capacity[key] += meter.current[key];
+      total[key] += meter.current[key];
+    }
+    perEvent.set(envelope.eventType, row);
+  }
+  return { webhooks: envelopes.length, perEvent, total, normalizeMs };
+}
+
+export async function runCostBench(config: Config): Promise<void> {
+  const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startSqs()]);
+  try {
+    const tableName = "signals-bench";
+    await ensureTable(new DynamoDBClient(localClientConfig(dynamo.endpoint)), tableName);
+    const ddb = createDocumentClient(localClientConfig(dynamo.endpoint));
+    const meter = meterDocumentClient(ddb);
+    const store = new SignalStore(ddb, tableName);
+    const deps = { config, store };
+
+    // Ingest, for real: signature check, classification, SendMessage to a local queue.
+    const sqsClient = new SQSClient(localClientConfig(sqs.endpoint));
+    const { QueueUrl } = await sqsClient.send(new CreateQueueCommand({ QueueName: "signals-bench" }));
+    const queue = new EnvelopeQueue(sqsClient, QueueUrl ?? "", config.queue.maxMessageBytes);
+    const queued: { envelope: Envelope; bytes: number }[] = [];
+    const secret = "bench-secret-0123456789";
+    const ingest = createIngest({
+      config,
+      secrets: new EnvSecretResolver({ [config.sources.github?.secretName ?? "GITHUB_WEBHOOK_SECRET"]: secret }),
+      queue: {
+        send: async (envelope) => {
+          queued.push({ envelope, bytes: Buffer.byteLength(JSON.stringify(envelope)) });
+          return queue.send(envelope);
+        },
+      },
+    });
+    const samples = githubSamples();
+    let ingestMs = 0;
+    for (const [i, sample] of samples.entries()) {
+      const start = performance.now();
+      const answer = await ingest({
+        method: "POST",
+        path: "/webhooks/github",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": sample.event,
+          "x-github-delivery": `bench-${i}`,
+          "x-hub-signature-256": signGitHubBody(secret, sample.body),
+        },
+        body: Buffer.from(sample.body),
+      });
+      ingestMs += performance.now() - start;
+      if (answer.status !== 202) throw new Error(`ingest answered ${answer.status} to ${sample.file}: ${answer.body}`);
+    }
+    sqsClient.destroy();
+
+    const week = await normalizeAll(queued.map((q) => q.envelope), deps, meter);
+    const redelivered = await normalizeAll(queued.map((q) => q.envelope), deps, meter);
+    const examples = await normalizeAll(exampleEnvelopes("cost"), deps, meter);
+
+    // One recipient's digest: the reads it makes over the week's threads, and its send claim.
+    meter.current = zero();
+    const digestStart = performance.now();
+    const recipient = { email: "bench@example.org", sources: [] };
+    await digestAt(deps, new Date("2026-11-25T08:00:00Z"), recipient);
+    await store.claimDigestSend(recipient.email, "2026-11-25", { claimedAt: new Date().toISOString() });
+    const digestMs = performance.now() - digestStart + ASSUMPTIONS.sesSendMs;
+    const digestCapacity = meter.current;
+
+    printMeasurements(week, redelivered, examples, digestCapacity);
+    const envelopeBytes = queued.map((q) => q.bytes);
+    printCostTable(config, {
+      week,
+      ingestMsPerWebhook: ingestMs / samples.length,
+      envelopeBytes,
+      digestMs,
+      digestCapacity,
+    });
+    ddb.destroy();
+  } finally {
+    await Promise.all([dynamo.stop(), sqs.stop()]);
+  }
+}
+
+const per = (capacity: Capacity, n: number) => ({
+  requests: capacity.requests / n,
+  readUnits: capacity.readUnits / n,
+  writeUnits: capacity.writeUnits / n,
+});
+
+function printMeasurements(week: Measured, redelivered: Measured, examples: Measured, digest: Capacity): void {
+  const line = (label: string, n: number, c: Capacity) => {
+    const p = per(c, n);
+    return `  ${label.padEnd(38)} ${String(n).padStart(4)} ${p.requests.toFixed(2).padStart(9)} ${p.writeUnits.toFixed(2).padStart(7)} ${p.readUnits.toFixed(2).padStart(7)}`;
+  };
+  console.log("DynamoDB per webhook, measured on DynamoDB Local (ReturnConsumedCapacity TOTAL on every call)");
+  console.log(`  ${"webhooks".padEnd(38)} ${"n".padStart(4)} ${"requests".padStart(9)} ${"WRU".padStart(7)} ${"RRU".padStart(7)}`);
+  for (const [event, row] of [...week.perEvent].sort(([a], [b]) => a.localeCompare(b))) {
+    console.log(line(`  samples/github ${event}`, row.count, row.capacity));
+  }
+  console.log(line("samples/github (a week, the mix)", week.webhooks, week.total));
+  console.log(line("the same week redelivered", redelivered.webhooks, redelivered.total));
+  console.log(line("@octokit/webhooks-examples (all)", examples.webhooks, examples.total));
+  console.log(
+    `  one digest (1 recipient, ${digest.requests} requests): ${digest.readUnits.toFixed(1)} RRU, ${digest.writeUnits.toFixed(1)} WRU` +
+      `; redelivery: ${redelivered.total.conditionalFailures} conditional puts refused, billed as ${redelivered.total.writeUnits} WRU`,
+  );
+}
+
+interface CostInputs {
+  week: Measured;
+  ingestMsPerWebhook: number;
+  envelopeBytes: number[];
+  digestMs: number;
+  digestCapacity: Capacity;
+}
+
+function printCostTable(config: Config, m: CostInputs): void {
+  const n = ASSUMPTIONS.webhooksPerMonth;
+  const gb = ASSUMPTIONS.memoryMb / 1024;
+  const ratePerSecond = n / (30 * 86_400);
+  const window = config.aws.normalizer.batchingWindowSeconds;
+  // Messages the poller collects before the window closes, capped by the batch size.
+  const batch = Math.max(1, Math.min(config.queue.batchSize, ratePerSecond * window));
+  const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / 65_536));
+  const meanChunks = m.envelopeBytes.reduce((s, b) => s + chunks(b), 0) / m.envelopeBytes.length;
+  const meanBytes = m.envelopeBytes.reduce((s, b) => s + b, 0) / m.envelopeBytes.length;
+  const normalizeMs = m.week.normalizeMs / m.week.webhooks;
+  const ddb = per(m.week.total, m.week.webhooks);
+  const digests = ASSUMPTIONS.digestRecipients * ASSUMPTIONS.digestDaysPerMonth;
+
+  // Lambda bills whole milliseconds per invocation.
+  const ingestBilledMs = Math.ceil(m.ingestMsPerWebhook);
+  const normalizeBilledMsPerInvocation = Math.ceil(normalizeMs * batch);
+  const sqsRequestsPerWebhook = meanChunks + Math.max(1 / batch, meanBytes / 65_536) + 1 / batch;
+
+  const rows: [string, string, number][] = [
+    ["HTTP API", `${n.toLocaleString("en")} requests`, (n / 1e6) * PRICES.httpApiPerMillionRequests],
+    ["Lambda ingest requests", `${n.toLocaleString("en")} invocations`, (n / 1e6) * PRICES.lambdaPerMillionRequests],
+    [
+      "Lambda ingest compute",
+      `${ingestBilledMs} ms x ${ASSUMPTIONS.memoryMb} MB each`,
+      n * (ingestBilledMs / 1000) * gb * PRICES.lambdaArmPerGbSecond,
+    ],
+    [
+      "SQS",
+      `${sqsRequestsPerWebhook.toFixed(2)} requests/webhook (send, receive, delete)`,
+      ((n * sqsRequestsPerWebhook) / 1e6) * PRICES.sqsPerMillionRequests,
+    ],
+    ["Lambda normalize requests", `${Math.round(n / batch).toLocaleString("en")} batches of ${batch.toFixed(1)}`, (n / batch / 1e6) * PRICES.lambdaPerMillionRequests],
+    [
+      "Lambda normalize compute",
+      `${normalizeBilledMsPerInvocation} ms x ${ASSUMPTIONS.memoryMb} MB per batch`,
+      (n / batch) * (normalizeBilledMsPerInvocation / 1000) * gb * PRICES.lambdaArmPerGbSecond,
+    ],
+    ["DynamoDB writes", `${ddb.writeUnits.toFixed(2)} WRU/webhook`, ((n * ddb.writeUnits) / 1e6) * PRICES.dynamoPerMillionWriteUnits],
+    ["DynamoDB reads", `${ddb.readUnits.toFixed(2)} RRU/webhook`, ((n * ddb.readUnits) / 1e6) * PRICES.dynamoPerMillionReadUnits],
+    [
+      "CloudWatch Logs (assumed size)",
+      `${ASSUMPTIONS.logBytesPerWebhook} bytes/webhook`,
+      ((n * ASSUMPTIONS.logBytesPerWebhook) / 1e9) * PRICES.logsPerGbIngested,
+    ],
+  ];
+  const digestRows: [string, string, number][] = [
+    ["SES", `${digests} digests (${ASSUMPTIONS.digestRecipients} recipients x ${ASSUMPTIONS.digestDaysPerMonth} days)`, (digests / 1000) * PRICES.sesPer1000Emails],
+    [
+      "Lambda digest",
+      `${digests} x ${Math.ceil(m.digestMs)} ms`,
+      (digests / 1e6) * PRICES.lambdaPerMillionRequests + digests * (Math.ceil(m.digestMs) / 1000) * gb * PRICES.lambdaArmPerGbSecond,
+    ],
+    [
+      "DynamoDB digest reads+claims",
+      `${digests} x (${m.digestCapacity.readUnits} RRU, ${m.digestCapacity.writeUnits} WRU)`,
+      (digests * m.digestCapacity.readUnits * PRICES.dynamoPerMillionReadUnits + digests * m.digestCapacity.writeUnits * PRICES.dynamoPerMillionWriteUnits) / 1e6,
+    ],
+  ];
+  const fixed: [string, string, number][] = [
+    ["Custom metrics (fixed)", `${ASSUMPTIONS.customMetrics} metrics`, ASSUMPTIONS.customMetrics * PRICES.customMetricPerMonth],
+    [
+      "SQS idle polling (fixed, assumed)",
+      `${ASSUMPTIONS.sqsIdleReceivesPerMonth.toLocaleString("en")} empty receives`,
+      (ASSUMPTIONS.sqsIdleReceivesPerMonth / 1e6) * PRICES.sqsPerMillionRequests,
+    ],
+  ];
+
+  const usd = (x: number) => `$${x.toFixed(x < 0.1 ? 4 : 2)}`.padStart(9);
+  const print = (row: [string, string, number]) => console.log(`  ${row[0].padEnd(33)} ${row[1].padEnd(48)} ${usd(row[2])}`);
+  const sum = (list: [string, string, number][]) => list.reduce((s, r) => s + r[2], 0);
+
+  console.log(
+    `Monthly cost of ${n.toLocaleString("en")} webhooks (the samples/github mix), prices ${PRICES.asOf}`,
+  );
+  console.log(
+    `  measured locally per webhook: ingest ${m.ingestMsPerWebhook.toFixed(1)} ms (verify + SendMessage to local SQS),` +
+      ` normalise ${normalizeMs.toFixed(1)} ms (DynamoDB Local), envelope ${(meanBytes / 1024).toFixed(1)} KiB`,
+  );
+  console.log(
+    `  assumed: ${ASSUMPTIONS.memoryMb} MB, a batch billed as its records in sequence, average batch from the` +
+      ` ${window} s window at this rate; cold starts and free tiers ignored`,
+  );
+  for (const row of rows) print(row);
+  console.log(`  ${"per million webhooks".padEnd(82)} ${usd(sum(rows))}`);
+  for (const row of digestRows) print(row);
+  for (const row of fixed) print(row);
+  console.log(`  ${"total for the month".padEnd(82)} ${usd(sum(rows) + sum(digestRows) + sum(fixed))}`);
+}

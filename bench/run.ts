@@ -1,0 +1,31 @@
+// npm run bench: speed goals measured as ratios against a baseline taken in the same run,
+// so the numbers mean the same on a slow CI machine and a fast laptop. Sections:
+//   normalisation  GitHub normalisation throughput vs JSON.parse alone
+//   bundles        Lambda bundle bytes and cold-import time vs an empty handler, with budgets
+//   cost           DynamoDB capacity per webhook (DynamoDB Local) and the monthly AWS bill
+// `npx tsx bench/run.ts bundles cost` runs only the sections named.
+import { loadStackConfig } from "../infra/aws/stack.ts";
+import { runBundlesBench } from "./bundles.ts";
+import { runCostBench } from "./cost.ts";
+import { runNormalisationBench } from "./normalisation.ts";
+
+// The config `cdk synth` would use (./community-signals.config.json, else the defaults).
+const { config } = loadStackConfig(undefined);
+
+const SECTIONS: Record<string, () => unknown> = {
+  normalisation: () => runNormalisationBench(),
+  bundles: () => runBundlesBench(config),
+  cost: () => runCostBench(config),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`unknown bench section ${unknown.join(", ")}; known: ${Object.keys(SECTIONS).join(", ")}`);
+  process.exit(2);
+}
+const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
+for (const [i, name] of names.entries()) {
+  if (i > 0) console.log("");
+  await SECTIONS[name]?.();
+}
