@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     reporters: ["default"],
+    // The pinned AWS SDK's notice about its future Node 22 requirement is noise in test logs.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

@@ -40,7 +40,8 @@ export const JAVA_MISSING_MESSAGE =
   "Java 17+ is needed to run DynamoDB Local: install it, e.g. apt-get install -y openjdk-17-jre-headless";
 
 const JAR_NAME = "DynamoDBLocal.jar";
-const DEFAULT_READY_TIMEOUT_MS = 30_000;
+// Generous: a JVM on a busy 2-core machine can take many seconds to come up.
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 const PORT_ATTEMPTS = 3;
 const KEPT_OUTPUT_LINES = 30;

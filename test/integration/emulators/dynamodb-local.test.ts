@@ -57,7 +57,7 @@ function scratchDirOf(pid: number): string | undefined {
 }
 
 describe.concurrent("startDynamoDbLocal", () => {
-  it("serves DynamoDB in memory on 127.0.0.1 and stops for good", { timeout: 30_000 }, async ({ onTestFinished }) => {
+  it("serves DynamoDB in memory on 127.0.0.1 and stops for good", { timeout: 120_000 }, async ({ onTestFinished }) => {
     const logLines: string[] = [];
     const ddb = await start(onTestFinished, { onLog: (line) => logLines.push(line) });
 
@@ -81,7 +81,7 @@ describe.concurrent("startDynamoDbLocal", () => {
     await expect(client(onTestFinished, ddb, 1).send(new ListTablesCommand({}))).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it("keeps tables in dataDir across restarts", { timeout: 30_000 }, async ({ onTestFinished }) => {
+  it("keeps tables in dataDir across restarts", { timeout: 120_000 }, async ({ onTestFinished }) => {
     const dataDir = join(tempDir(onTestFinished), "nested", "ddb"); // created on demand
     const first = await start(onTestFinished, { dataDir });
     const firstClient = client(onTestFinished, first);
@@ -96,7 +96,7 @@ describe.concurrent("startDynamoDbLocal", () => {
     expect(got.Item?.n?.N).toBe("42");
   });
 
-  it("does not keep Node alive, and does not outlive it", { timeout: 30_000 }, async ({ onTestFinished }) => {
+  it("does not keep Node alive, and does not outlive it", { timeout: 120_000 }, async ({ onTestFinished }) => {
     const fixture = fileURLToPath(new URL("./fixtures/start-dynamodb-and-return.ts", import.meta.url));
     // A private TMPDIR shows whether a JVM killed with SIGKILL leaves anything behind.
     const privateTmp = tempDir(onTestFinished);
