@@ -1,6 +1,7 @@
 // What a webhook costs in AWS: DynamoDB requests and capacity measured against DynamoDB Local
 // through the real ingest and normalisation code, priced at on-demand list prices.
 import { readdirSync, readFileSync } from "node:fs";
+import { RecipientSchema } from "../shared/model/config.ts";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -201,7 +202,7 @@ export async function runCostBench(config: Config): Promise<void> {
     // One recipient's digest: the reads it makes over the week's threads, and its send claim.
     meter.current = zero();
     const digestStart = performance.now();
-    const recipient = { email: "bench@example.org", sources: [] };
+    const recipient = RecipientSchema.parse({ email: "bench@example.org" });
     await digestAt(deps, new Date("2026-11-25T08:00:00Z"), recipient);
     await store.claimDigestSend(recipient.email, "2026-11-25", { claimedAt: new Date().toISOString() });
     const digestMs = performance.now() - digestStart + ASSUMPTIONS.sesSendMs;

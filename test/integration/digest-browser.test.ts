@@ -49,13 +49,14 @@ describe("digest email in a browser", () => {
       const page = await browser.newPage({ viewport: { width, height: 900 }, javaScriptEnabled: true });
       try {
         await page.setContent(html, { waitUntil: "load" });
-        const layout = await page.evaluate(() => ({
+        // Runs in the page (a string, so this Node-typed file needs no DOM types).
+        const layout = (await page.evaluate(`({
           scrollWidth: document.documentElement.scrollWidth,
           clientWidth: document.documentElement.clientWidth,
-          pwned: (window as unknown as { __pwned?: boolean }).__pwned === true,
+          pwned: window.__pwned === true,
           scripts: document.querySelectorAll("script").length,
           hrefs: [...document.querySelectorAll("a[href]")].map((a) => a.getAttribute("href")),
-        }));
+        })`)) as { scrollWidth: number; clientWidth: number; pwned: boolean; scripts: number; hrefs: (string | null)[] };
         expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
         expect(layout.pwned).toBe(false);
         expect(layout.scripts).toBe(0);
