@@ -1,12 +1,14 @@
 import type { Source } from "../model/activity.ts";
 import type { Config } from "../model/config.ts";
 import type { AnswerPolicy } from "../model/thread.ts";
+import { discourseAdapter, replayRequest as discourseReplay } from "./discourse/index.ts";
 import { githubAdapter, replayRequest as githubReplay } from "./github/index.ts";
 import type { ReplayRequestBuilder, SourceAdapter } from "./types.ts";
 
 /** Sources that push webhooks to `POST /webhooks/<source>`, with what `replay` needs to sign for them. */
 export const WEBHOOK_SOURCES: Partial<Record<Source, { adapter: SourceAdapter; replay: ReplayRequestBuilder }>> = {
   github: { adapter: githubAdapter, replay: githubReplay },
+  discourse: { adapter: discourseAdapter, replay: discourseReplay },
 };
 
 /** Every adapter the normaliser knows, by envelope source (polled sources included). */

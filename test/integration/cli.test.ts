@@ -9,7 +9,7 @@ import { DigestSchema } from "../../shared/model/digest.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
 const SECRET = "cli-test-secret-0123456789";
-const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET };
+const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET, DISCOURSE_WEBHOOK_SECRET: `${SECRET}-discourse` };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 120_000 });
@@ -78,10 +78,12 @@ describe("community-signals CLI", () => {
   });
 
   it("replays the bundled samples and lists the unanswered ones", async () => {
-    const replay = run(["replay", join(import.meta.dirname, "../../samples/github"), "--url", url, "--config", configFile, "--data-dir", dataDir]);
-    expect(replay.stderr).toBe("");
-    expect(replay.status).toBe(0);
-    expect(replay.stdout).toMatch(/(\d+) of \1 accepted/);
+    for (const source of ["github", "discourse"]) {
+      const replay = run(["replay", join(import.meta.dirname, `../../samples/${source}`), "--url", url, "--config", configFile, "--data-dir", dataDir]);
+      expect(replay.stderr).toBe("");
+      expect(replay.status).toBe(0);
+      expect(replay.stdout).toMatch(/(\d+) of \1 accepted/);
+    }
 
     await waitFor("the queue to drain", async () => {
       const health = (await (await fetch(`${url}/health`)).json()) as { drained: boolean; processed: { succeeded: number } };
@@ -92,11 +94,10 @@ describe("community-signals CLI", () => {
     expect(res.status).toBe(0);
     const digest = DigestSchema.parse(JSON.parse(res.stdout));
     expect(digest.generatedAt).toBe("2026-11-25T08:00:00.000Z");
-    const created = digest.unanswered.map((u) => u.createdAt);
-    expect(created).toEqual([...created].sort());
-    expect(digest.unanswered.map((u) => u.title)).toEqual(EXPECTED_UNANSWERED);
+    expectUnanswered(digest);
     for (const item of digest.unanswered) {
-      expect(item.url).toMatch(/^https:\/\/github\.com\/acme-labs\/rocketdb\/(issues|discussions)\/\d+$/);
+      const link = item.source === "github" ? /^https:\/\/github\.com\/acme-labs\/rocketdb\/(issues|discussions)\/\d+$/ : /^https:\/\/forum\.rocketdb\.example\/t\/[a-z0-9-]+\/\d+$/;
+      expect(item.url).toMatch(link);
       expect(item.ageHours).toBeGreaterThan(0);
     }
   });
@@ -110,14 +111,31 @@ describe("community-signals CLI", () => {
     // No dev running now: digest starts DynamoDB Local on the same data dir by itself.
     const res = run(["digest", "--json", "--at", "2026-11-25T08:00:00Z", "--config", configFile, "--data-dir", dataDir]);
     expect(res.status).toBe(0);
-    expect(DigestSchema.parse(JSON.parse(res.stdout)).unanswered.map((u) => u.title)).toEqual(EXPECTED_UNANSWERED);
+    expectUnanswered(DigestSchema.parse(JSON.parse(res.stdout)));
   });
 });
 
-// What samples/github/README.md says is still unanswered at the end of the sample week.
-const EXPECTED_UNANSWERED = [
-  "Build fails on Alpine 3.20: undefined reference to __atomic_load_8",
-  "Does RocketDB support point-in-time restore from S3 backups?",
-  "Memory usage keeps growing after upgrading to 3.2",
-  "Recommended fsync settings on ZFS?",
-];
+// What samples/<source>/README.md says is still unanswered at the end of the sample week
+// (Discourse under the example config: every topic a question, Announcements excluded).
+const EXPECTED_UNANSWERED: Record<string, string[]> = {
+  github: [
+    "Build fails on Alpine 3.20: undefined reference to __atomic_load_8",
+    "Does RocketDB support point-in-time restore from S3 backups?",
+    "Memory usage keeps growing after upgrading to 3.2",
+    "Recommended fsync settings on ZFS?",
+  ],
+  discourse: [
+    "Build fails on Alpine 3.20: undefined reference to __atomic_load_8",
+    "Does RocketDB support point-in-time restore from S3 backups?",
+    "Recommended fsync settings on ZFS?",
+  ],
+};
+
+function expectUnanswered(digest: ReturnType<typeof DigestSchema.parse>): void {
+  const created = digest.unanswered.map((u) => u.createdAt);
+  expect(created).toEqual([...created].sort());
+  for (const [source, titles] of Object.entries(EXPECTED_UNANSWERED)) {
+    expect(digest.unanswered.filter((u) => u.source === source).map((u) => u.title)).toEqual(titles);
+  }
+  expect(digest.unanswered).toHaveLength(Object.values(EXPECTED_UNANSWERED).flat().length);
+}

@@ -1,0 +1,80 @@
+import type { Classification, WebhookRequest } from "../types.ts";
+import { parseDiscourseBody } from "./body.ts";
+
+/**
+ * Events `normalize` turns into activities (X-Discourse-Event). Status updates arrive as
+ * `topic_<status>_status_updated` on the topic subscription; only the ones that open or close a
+ * topic matter (pinning and listing do not).
+ */
+export const DISCOURSE_SUPPORTED_EVENTS = [
+  "topic_created",
+  "topic_edited",
+  "topic_destroyed",
+  "topic_recovered",
+  "topic_closed_status_updated",
+  "topic_autoclosed_status_updated",
+  "topic_archived_status_updated",
+  "post_created",
+  "post_edited",
+  "post_destroyed",
+  "post_recovered",
+  "accepted_solution",
+  "unaccepted_solution",
+] as const;
+export type DiscourseSupportedEvent = (typeof DISCOURSE_SUPPORTED_EVENTS)[number];
+
+export function isSupportedDiscourseEvent(event: string): event is DiscourseSupportedEvent {
+  return (DISCOURSE_SUPPORTED_EVENTS as readonly string[]).includes(event);
+}
+
+/** The X-Discourse-Event-Type each supported event is sent with (also the body's only key). */
+export function discourseEventType(event: DiscourseSupportedEvent): "topic" | "post" | "solved" {
+  if (event.startsWith("topic_")) return "topic";
+  if (event.startsWith("post_")) return "post";
+  return "solved";
+}
+
+/** Headers worth keeping in the envelope (never the signature: it is useless once verified). */
+const KEPT_HEADERS = [
+  "x-discourse-instance",
+  "x-discourse-event-id",
+  "x-discourse-event-type",
+  "x-discourse-event",
+  "content-type",
+] as const;
+
+function isPing(eventType: string | undefined, payload: Record<string, unknown>): boolean {
+  if (eventType === "ping") return true;
+  const keys = Object.keys(payload);
+  return keys.length === 1 && payload["ping"] === "OK";
+}
+
+/** Decide what to do with a request whose signature has already been verified. */
+export function classifyDiscourseRequest(request: WebhookRequest): Classification {
+  const parsed = parseDiscourseBody(request.body.toString("utf8"), request.headers["content-type"]);
+  if (!parsed.ok) return { action: "malformed", reason: parsed.reason };
+
+  const eventType = request.headers["x-discourse-event-type"];
+  // "Ping" in the hook's admin page sends {"ping":"OK"}; older Discourse versions send it without X-Discourse-Event.
+  if (isPing(eventType, parsed.payload)) {
+    return {
+      action: "handshake",
+      answer: { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ ok: true }) },
+    };
+  }
+
+  const event = request.headers["x-discourse-event"];
+  if (!event) return { action: "malformed", reason: "missing X-Discourse-Event header" };
+  if (!request.headers["x-discourse-instance"]) return { action: "malformed", reason: "missing X-Discourse-Instance header" };
+
+  if (!isSupportedDiscourseEvent(event)) {
+    return { action: "ignore", eventType: event, reason: `unsupported event ${event}` };
+  }
+
+  const headers: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = request.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return { action: "queue", eventType: event, deliveryId: request.headers["x-discourse-event-id"] ?? null, headers };
+}
