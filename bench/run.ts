@@ -3,11 +3,13 @@
 //   normalisation  GitHub normalisation throughput vs JSON.parse alone
 //   bundles        Lambda bundle bytes and cold-import time vs an empty handler, with budgets
 //   cost           DynamoDB capacity per webhook (DynamoDB Local) and the monthly AWS bill
+//   classifier     precision and recall of the chat question classifier on the labelled set
 // `npx tsx bench/run.ts bundles cost` runs only the sections named.
 import { loadStackConfig } from "../infra/aws/stack.ts";
 import { runBundlesBench } from "./bundles.ts";
 import { runCostBench } from "./cost.ts";
 import { runNormalisationBench } from "./normalisation.ts";
+import { runSlackClassifierBench } from "./slack-classifier.ts";
 
 // The config `cdk synth` would use (./community-signals.config.json, else the defaults).
 const { config } = loadStackConfig(undefined);
@@ -16,6 +18,7 @@ const SECTIONS: Record<string, () => unknown> = {
   normalisation: () => runNormalisationBench(),
   bundles: () => runBundlesBench(config),
   cost: () => runCostBench(config),
+  classifier: () => runSlackClassifierBench(),
 };
 
 const wanted = process.argv.slice(2);

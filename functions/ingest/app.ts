@@ -3,7 +3,7 @@ import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { EnvelopeTooLargeError, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
-import { enabledSource } from "../../shared/sources/index.ts";
+import { enabledSource, POLLED_SOURCES } from "../../shared/sources/index.ts";
 import type { HttpAnswer, WebhookRequest } from "../../shared/sources/types.ts";
 
 export interface IngestRequest extends WebhookRequest {
@@ -61,7 +61,12 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     const source = enabledSource(deps.config, sourceName);
     if (!source) {
       deps.observer?.outcome(sourceName, "not_found", "source not enabled");
-      return json(404, { error: `source ${sourceName} is not enabled in the configuration` });
+      const polled = (POLLED_SOURCES as readonly string[]).includes(sourceName);
+      return json(404, {
+        error: polled
+          ? `${sourceName} is polled on a schedule, not pushed: there is no webhook to send here`
+          : `source ${sourceName} is not enabled in the configuration`,
+      });
     }
     const observe = (outcome: IngestOutcome, detail?: string) => deps.observer?.outcome(sourceName, outcome, detail);
 

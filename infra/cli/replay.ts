@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { SourceSchema } from "../../shared/model/activity.ts";
+import { latestSlackTime, shiftSlackTimes } from "../../shared/sources/slack/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
 
 /** One sample webhook: `{ source, event?, headers?, payload }` (a file may hold one or an array). */
@@ -52,14 +53,22 @@ function mapInstants(value: unknown, fn: (iso: string) => string): unknown {
 /**
  * Move every timestamp in the samples by the same amount so the latest lands at `target`:
  * recorded traffic then reads as if it happened just now (ages and 7-day metrics make sense).
+ * ISO timestamps everywhere; Slack's epoch-seconds `ts` fields in Slack samples.
  */
 export function rebaseSamples(samples: Sample[], target: Date): Sample[] {
   let latest = -Infinity;
-  for (const s of samples) mapInstants(s.payload, (iso) => ((latest = Math.max(latest, Date.parse(iso))), iso));
+  for (const s of samples) {
+    if (s.source === "slack") latest = Math.max(latest, (latestSlackTime(s.payload) ?? -Infinity) * 1000);
+    mapInstants(s.payload, (iso) => ((latest = Math.max(latest, Date.parse(iso))), iso));
+  }
   if (!Number.isFinite(latest)) return samples;
   const shift = target.getTime() - latest;
   const move = (iso: string) => new Date(Date.parse(iso) + shift).toISOString().replace(".000Z", "Z");
-  return samples.map((s) => ({ ...s, payload: mapInstants(s.payload, move) as Sample["payload"] }));
+  return samples.map((s) => {
+    let payload = mapInstants(s.payload, move) as Sample["payload"];
+    if (s.source === "slack") payload = shiftSlackTimes(payload, shift / 1000) as Sample["payload"];
+    return { ...s, payload };
+  });
 }
 
 export interface ReplayResult {

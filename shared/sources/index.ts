@@ -1,20 +1,28 @@
 import type { Source } from "../model/activity.ts";
 import type { Config } from "../model/config.ts";
 import type { AnswerPolicy } from "../model/thread.ts";
+import { discordAdapter } from "./discord/index.ts";
 import { discourseAdapter, replayRequest as discourseReplay } from "./discourse/index.ts";
 import { githubAdapter, replayRequest as githubReplay } from "./github/index.ts";
+import { createSlackAdapter, slackAdapter, replayRequest as slackReplay } from "./slack/index.ts";
 import type { ReplayRequestBuilder, SourceAdapter } from "./types.ts";
 
 /** Sources that push webhooks to `POST /webhooks/<source>`, with what `replay` needs to sign for them. */
 export const WEBHOOK_SOURCES: Partial<Record<Source, { adapter: SourceAdapter; replay: ReplayRequestBuilder }>> = {
   github: { adapter: githubAdapter, replay: githubReplay },
   discourse: { adapter: discourseAdapter, replay: discourseReplay },
+  slack: { adapter: slackAdapter, replay: slackReplay },
 };
 
 /** Every adapter the normaliser knows, by envelope source (polled sources included). */
-export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = Object.fromEntries(
-  Object.entries(WEBHOOK_SOURCES).map(([source, entry]) => [source, entry.adapter]),
-);
+export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = {
+  ...Object.fromEntries(Object.entries(WEBHOOK_SOURCES).map(([source, entry]) => [source, entry.adapter])),
+  // Discord pushes no messages over HTTP: a scheduled poller queues what it reads.
+  discord: discordAdapter,
+};
+
+/** Sources read by a scheduled poller rather than pushed to the front door. */
+export const POLLED_SOURCES: readonly Source[] = ["discord"];
 
 export interface EnabledSource {
   source: Source;
@@ -32,7 +40,9 @@ export function enabledSource(config: Config, source: string): EnabledSource | n
   const settings = config.sources[source];
   const entry = WEBHOOK_SOURCES[source];
   if (!settings?.enabled || !entry) return null;
-  return { source, adapter: entry.adapter, replay: entry.replay, secretName: settings.secretName, answerPolicy: settings.answerPolicy };
+  // Slack signs a timestamp; how stale a request may be is a per-install setting.
+  const adapter = source === "slack" && config.sources.slack ? createSlackAdapter(config.sources.slack.maxClockSkewSeconds) : entry.adapter;
+  return { source, adapter, replay: entry.replay, secretName: settings.secretName, answerPolicy: settings.answerPolicy };
 }
 
 /** Every enabled webhook source. */

@@ -9,7 +9,7 @@ import { DigestSchema } from "../../shared/model/digest.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
 const SECRET = "cli-test-secret-0123456789";
-const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET, DISCOURSE_WEBHOOK_SECRET: `${SECRET}-discourse` };
+const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET, DISCOURSE_WEBHOOK_SECRET: `${SECRET}-discourse`, SLACK_SIGNING_SECRET: `${SECRET}-slack` };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 120_000 });
@@ -78,7 +78,7 @@ describe("community-signals CLI", () => {
   });
 
   it("replays the bundled samples and lists the unanswered ones", async () => {
-    for (const source of ["github", "discourse"]) {
+    for (const source of ["github", "discourse", "slack"]) {
       const replay = run(["replay", join(import.meta.dirname, `../../samples/${source}`), "--url", url, "--config", configFile, "--data-dir", dataDir]);
       expect(replay.stderr).toBe("");
       expect(replay.status).toBe(0);
@@ -96,8 +96,12 @@ describe("community-signals CLI", () => {
     expect(digest.generatedAt).toBe("2026-11-25T08:00:00.000Z");
     expectUnanswered(digest);
     for (const item of digest.unanswered) {
-      const link = item.source === "github" ? /^https:\/\/github\.com\/acme-labs\/rocketdb\/(issues|discussions)\/\d+$/ : /^https:\/\/forum\.rocketdb\.example\/t\/[a-z0-9-]+\/\d+$/;
-      expect(item.url).toMatch(link);
+      const link = {
+        github: /^https:\/\/github\.com\/acme-labs\/rocketdb\/(issues|discussions)\/\d+$/,
+        discourse: /^https:\/\/forum\.rocketdb\.example\/t\/[a-z0-9-]+\/\d+$/,
+        slack: /^https:\/\/rocketdb-community\.slack\.com\/archives\/C0[A-Z0-9]+\/p\d{16}$/,
+      }[item.source as string];
+      expect(item.url).toMatch(link ?? /^never$/);
       expect(item.ageHours).toBeGreaterThan(0);
     }
   });
@@ -128,6 +132,12 @@ const EXPECTED_UNANSWERED: Record<string, string[]> = {
     "Build fails on Alpine 3.20: undefined reference to __atomic_load_8",
     "Does RocketDB support point-in-time restore from S3 backups?",
     "Recommended fsync settings on ZFS?",
+  ],
+  slack: [
+    "Build fails on Alpine 3.20 when compiling from source:",
+    "Anyone else seeing memory climb on the coordinator after upgrading to 3.2?",
+    "Does the Spark connector support predicate pushdown?",
+    "Recommended fsync settings on ZFS? We're on 3.2 with a mirrored pool, sync=standard and a SLOG device.",
   ],
 };
 

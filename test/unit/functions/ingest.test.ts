@@ -60,6 +60,9 @@ describe("ingest", () => {
   it("routes: 404 unknown path or disabled source, 405 wrong method", async () => {
     const { ingest, sent } = setup();
     expect((await ingest(request({ path: "/webhooks/slack" }))).status).toBe(404);
+    const discord = await ingest(request({ path: "/webhooks/discord" }));
+    expect(discord.status).toBe(404);
+    expect(JSON.parse(discord.body).error).toMatch(/polled on a schedule/);
     expect((await ingest(request({ path: "/elsewhere" }))).status).toBe(404);
     expect((await ingest(request({ method: "PUT" }))).status).toBe(405);
     expect(sent).toEqual([]);

@@ -1,0 +1,41 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
+import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
+import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
+import { DiscordPollAbortedError, type PollReport } from "../../shared/sources/discord/index.ts";
+import { createDocumentClient } from "../../shared/store/client.ts";
+import { SignalStore } from "../../shared/store/store.ts";
+import { runDiscordPoll } from "./app.ts";
+
+const env = readEnv({ TABLE_NAME: z.string().min(1), QUEUE_URL: z.string().url() });
+const config = configFromEnv();
+const logger = new Logger();
+const metrics = new Metrics();
+const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
+const queue = new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes);
+const secrets = new SecretsManagerResolver(new SecretsManagerClient({}));
+
+/** Lambda entry for the EventBridge Scheduler rate schedule (reserved concurrency 1: runs never overlap). */
+export async function handler(): Promise<PollReport> {
+  const secretName = config.sources.discord?.secretName ?? "DISCORD_BOT_TOKEN";
+  const token = await secrets.get(secretName);
+  if (!token) throw new Error(`the Discord bot token (${secretName}) is not configured`);
+  try {
+    const report = await runDiscordPoll({ config, store, queue, token, log: (line) => logger.info(line) });
+    logger.info("discord poll", { report });
+    metrics.addMetric("DiscordMessagesRead", MetricUnit.Count, report.messagesRead);
+    metrics.addMetric("DiscordEnvelopesQueued", MetricUnit.Count, report.envelopesSent);
+    metrics.addMetric("DiscordRateLimitWaits", MetricUnit.Count, report.rateLimitWaits);
+    return report;
+  } catch (err) {
+    // Auth failures and very long rate-limit waits stop the run: log what was done, then fail loudly.
+    if (err instanceof DiscordPollAbortedError) logger.error("discord poll aborted", { reason: err.message, report: err.report });
+    throw err;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,75 @@
+import type { Classification, WebhookRequest } from "../types.ts";
+import { EventCallbackSchema, OuterSchema, UrlVerificationSchema } from "./payload.ts";
+
+/** Inner event types `normalize` looks at; every other event is acknowledged and ignored. */
+export const SLACK_SUPPORTED_EVENTS = ["message", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked"] as const;
+export type SlackSupportedEvent = (typeof SLACK_SUPPORTED_EVENTS)[number];
+
+export function isSupportedSlackEvent(event: string): event is SlackSupportedEvent {
+  return (SLACK_SUPPORTED_EVENTS as readonly string[]).includes(event);
+}
+
+/** Headers worth keeping in the envelope (never the signature: it is useless once verified). */
+const KEPT_HEADERS = ["x-slack-request-timestamp", "x-slack-retry-num", "x-slack-retry-reason", "content-type"] as const;
+
+export type ParsedSlackBody = { ok: true; payload: Record<string, unknown> } | { ok: false; reason: string };
+
+/** The Events API always posts JSON; anything else (a slash command's form body) is not for us. */
+export function parseSlackBody(body: string, contentType: string | undefined): ParsedSlackBody {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/json") return { ok: false, reason: `unsupported content type ${type}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, reason: `body is not valid JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, reason: "body is not a JSON object" };
+  return { ok: true, payload: value as Record<string, unknown> };
+}
+
+function firstProblem(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid body";
+  return `${issue.path.length ? issue.path.map(String).join(".") : "(body)"}: ${issue.message}`;
+}
+
+/** Decide what to do with a request whose signature has already been verified. */
+export function classifySlackRequest(request: WebhookRequest): Classification {
+  const parsed = parseSlackBody(request.body.toString("utf8"), request.headers["content-type"]);
+  if (!parsed.ok) return { action: "malformed", reason: parsed.reason };
+
+  const outer = OuterSchema.safeParse(parsed.payload);
+  if (!outer.success) return { action: "malformed", reason: `body has no type (${firstProblem(outer.error)})` };
+
+  switch (outer.data.type) {
+    case "url_verification": {
+      const handshake = UrlVerificationSchema.safeParse(parsed.payload);
+      if (!handshake.success) return { action: "malformed", reason: `url_verification: ${firstProblem(handshake.error)}` };
+      return {
+        action: "handshake",
+        answer: {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ challenge: handshake.data.challenge }),
+        },
+      };
+    }
+    case "event_callback": {
+      const callback = EventCallbackSchema.safeParse(parsed.payload);
+      if (!callback.success) return { action: "malformed", reason: `event_callback: ${firstProblem(callback.error)}` };
+      const eventType = callback.data.event.type;
+      if (!isSupportedSlackEvent(eventType)) return { action: "ignore", eventType, reason: `unsupported event ${eventType}` };
+      const headers: Record<string, string> = {};
+      for (const name of KEPT_HEADERS) {
+        const value = request.headers[name];
+        if (value !== undefined) headers[name] = value;
+      }
+      // A retry (X-Slack-Retry-Num) keeps its event_id, so the queue and the store see one event.
+      return { action: "queue", eventType, deliveryId: callback.data.event_id, headers };
+    }
+    default:
+      // app_rate_limited and any envelope type Slack adds later: well-formed, nothing to record.
+      return { action: "ignore", eventType: outer.data.type, reason: `unsupported envelope type ${outer.data.type}` };
+  }
+}
