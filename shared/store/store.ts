@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -30,6 +31,31 @@ const activityKey = (a: Activity) =>
   a.thread ? { PK: threadPk(a.thread.id), SK: `ACT#${a.id}` } : { PK: `ACT#${a.id}`, SK: "ACT" };
 const day = (instant: string) => instant.slice(0, 10);
 
+/** Late-arrival markers live this long: far longer than any gap between two export runs. */
+const TOUCHED_TTL_SECONDS = 35 * 86_400;
+
+/** A stored activity's key, as found through the member index (keys only). */
+export interface ActivityKey {
+  PK: string;
+  SK: string;
+  /** UTC day the activity occurred (its export partition). */
+  day: string;
+  /** Thread it belongs to, or null for an activity outside a thread. */
+  threadId: string | null;
+}
+
+/** What one export of one table and day wrote (the `EXPORT#<table>` / `DAY#<date>` item). */
+export interface ExportRecord {
+  table: string;
+  day: string;
+  rows: number;
+  bytes: number;
+  /** Object key written, or null when the day had no rows (its old files were removed). */
+  key: string | null;
+  schemaVersion: number;
+  exportedAt: string;
+}
+
 /**
  * DynamoDB access for activities, threads and digest sends. Every method is one of the
  * access patterns in DESIGN.md, and none of them scans.
@@ -46,7 +72,7 @@ export class SignalStore {
    */
   async putActivity(activity: Activity): Promise<PutOutcome> {
     try {
-      await this.ddb.send(
+      const replaced = await this.ddb.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -62,8 +88,10 @@ export class SignalStore {
           ConditionExpression: "attribute_not_exists(PK) OR #version < :version",
           ExpressionAttributeNames: { "#version": "version" },
           ExpressionAttributeValues: { ":version": activity.version },
+          ReturnValues: "ALL_OLD",
         }),
       );
+      await this.markLateDays(activity, typeof replaced.Attributes?.GSI2PK === "string" ? replaced.Attributes.GSI2PK : null);
       return "stored";
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return "duplicate";
@@ -224,6 +252,167 @@ export class SignalStore {
       new PutCommand({
         TableName: this.tableName,
         Item: { PK: `CURSOR#${source}#${channel}`, SK: "CURSOR", type: "cursor", value, updatedAt: at.toISOString() },
+      }),
+    );
+  }
+
+  /**
+   * Late arrivals: an activity stored on a day other than the day it occurred changes an
+   * export partition that may already be written. Mark that day as touched on the received
+   * day (`TOUCHED#<received day>` / `DAY#<occurred day>`, no index keys, expires after 35
+   * days), so the next export run re-exports it. An edit that moved an activity to another
+   * day (its old GSI2 day differs) marks the old day too, so the stale row is removed.
+   */
+  private async markLateDays(activity: Activity, previousDayKey: string | null): Promise<void> {
+    const received = day(activity.receivedAt);
+    const days = new Set<string>();
+    if (day(activity.occurredAt) !== received) days.add(day(activity.occurredAt));
+    const previous = previousDayKey?.startsWith("ACTDAY#") ? previousDayKey.slice("ACTDAY#".length) : null;
+    if (previous && previous !== day(activity.occurredAt)) days.add(previous);
+    for (const occurred of days) {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: `TOUCHED#${received}`,
+            SK: `DAY#${occurred}`,
+            type: "touched-day",
+            expiresAt: Math.floor(Date.parse(activity.receivedAt) / 1000) + TOUCHED_TTL_SECONDS,
+          },
+        }),
+      );
+    }
+  }
+
+  /** Export partitions (occurred days) marked touched by late arrivals received on `receivedDay`. */
+  async touchedDays(receivedDay: string): Promise<string[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :day)",
+      ExpressionAttributeValues: { ":pk": `TOUCHED#${receivedDay}`, ":day": "DAY#" },
+      ConsistentRead: true,
+    });
+    return items.map((item) => String(item.SK).slice("DAY#".length)).sort();
+  }
+
+  /**
+   * One UTC day's activities (by occurredAt) from the by-day index, in index order
+   * (occurredAt, then id: a stable order), one page at a time so a large day never sits in
+   * memory. The index is eventually consistent: a write from the last second may be missing.
+   */
+  async *activitiesOfDay(dayIso: string, pageSize = 500): AsyncGenerator<Activity[]> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEXES.byDay.indexName,
+          KeyConditionExpression: "GSI2PK = :pk",
+          ExpressionAttributeValues: { ":pk": `ACTDAY#${dayIso}` },
+          Limit: pageSize,
+          ExclusiveStartKey,
+        }),
+      );
+      const items = (page.Items ?? []) as Record<string, unknown>[];
+      if (items.length > 0) yield items.map((item) => ActivitySchema.parse(item.data));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
+
+  /** Keys of every activity one member did (member index, keys only). */
+  async memberActivityKeys(actorId: string): Promise<ActivityKey[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEXES.byMember.indexName,
+      KeyConditionExpression: "GSI3PK = :pk",
+      ExpressionAttributeValues: { ":pk": `MEMBER#${actorId}` },
+    });
+    return items.map((item) => {
+      const pk = String(item.PK);
+      return {
+        PK: pk,
+        SK: String(item.SK),
+        day: String(item.GSI3SK).slice(0, 10),
+        threadId: pk.startsWith("THREAD#") ? pk.slice("THREAD#".length) : null,
+      };
+    });
+  }
+
+  /** Remove one stored activity for good (forgetting a member); the caller refolds its thread. */
+  async deleteActivity(key: Pick<ActivityKey, "PK" | "SK">): Promise<void> {
+    await this.ddb.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: key.PK, SK: key.SK } }));
+  }
+
+  /**
+   * Blank a member out of the thread refs that OTHER people's activities carry (a reply
+   * stores the thread's author), so forgetting the asker leaves no id or login behind in the
+   * thread's surviving activities. Returns how many activities were changed.
+   */
+  async redactThreadAuthor(threadId: string, actorId: string): Promise<number> {
+    let changed = 0;
+    for (const item of await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :act)",
+      ExpressionAttributeValues: { ":pk": threadPk(threadId), ":act": "ACT#" },
+      ConsistentRead: true,
+    })) {
+      const activity = ActivitySchema.parse(item.data);
+      if (activity.thread?.author?.id !== actorId) continue;
+      try {
+        await this.ddb.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { PK: item.PK, SK: item.SK },
+            UpdateExpression: "SET #data.#thread.#author = :null",
+            // Only if the same version is still stored (a concurrent edit would carry the author again).
+            ConditionExpression: "#version = :version",
+            ExpressionAttributeNames: { "#data": "data", "#thread": "thread", "#author": "author", "#version": "version" },
+            ExpressionAttributeValues: { ":null": null, ":version": activity.version },
+          }),
+        );
+        changed++;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+    return changed;
+  }
+
+  /** Drop a thread summary whose every activity is gone (with its index entries). */
+  async deleteThreadSummary(threadId: string): Promise<void> {
+    await this.ddb.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: threadPk(threadId), SK: "SUMMARY" } }));
+  }
+
+  /** Record one export of one table and day (replaces the previous record of that day). */
+  async recordExport(record: ExportRecord): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `EXPORT#${record.table}`, SK: `DAY#${record.day}`, type: "export", ...record },
+      }),
+    );
+  }
+
+  async getExport(table: string, dayIso: string): Promise<ExportRecord | null> {
+    const res = await this.ddb.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: `EXPORT#${table}`, SK: `DAY#${dayIso}` }, ConsistentRead: true }),
+    );
+    if (!res.Item) return null;
+    const { PK: _pk, SK: _sk, type: _type, ...record } = res.Item;
+    return record as ExportRecord;
+  }
+
+  /** The received day the last daily export run started from (null before the first run). */
+  async lastExportRun(): Promise<{ receivedDay: string; at: string } | null> {
+    const res = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: { PK: "EXPORT#RUN", SK: "LAST" }, ConsistentRead: true }));
+    return res.Item ? { receivedDay: String(res.Item.receivedDay), at: String(res.Item.at) } : null;
+  }
+
+  async recordExportRun(receivedDay: string, at: Date): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: "EXPORT#RUN", SK: "LAST", type: "export-run", receivedDay, at: at.toISOString() },
       }),
     );
   }

@@ -7,6 +7,10 @@
  * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
  * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
  * - poller cursor   CURSOR#<source>#<channel> / CURSOR  (value: the last position read)
+ * - late arrival    TOUCHED#<received yyyy-mm-dd> / DAY#<occurred yyyy-mm-dd>  (no index keys; TTL 35 days;
+ *                   an export partition changed after its day: re-export it)
+ * - export record   EXPORT#<table> / DAY#<yyyy-mm-dd>  (rows, bytes, key, schemaVersion, exportedAt)
+ * - export run      EXPORT#RUN / LAST  (received day the last daily export run covered)
  * Activities also carry GSI2 (by day, for export) and GSI3 (by member, to forget a person).
  */
 export const TABLE_KEYS = { partitionKey: "PK", sortKey: "SK" } as const;

@@ -21,6 +21,8 @@ export interface DevEndpoints {
   dlqUrl: string;
   /** The local HTTP front door (webhooks, health). */
   http: string;
+  /** The local S3 server (analytics export); absent in locks written before it existed. */
+  s3?: string;
 }
 
 export interface DevLockInfo {
@@ -70,6 +72,7 @@ const endpointsSchema = z.object({
   queueUrl: z.string(),
   dlqUrl: z.string(),
   http: z.string(),
+  s3: z.string().optional(),
 });
 const claimSchema = z.object({
   pid: z.number().int().positive(),
