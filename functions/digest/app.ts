@@ -1,15 +1,42 @@
+import type { Activity } from "../../shared/model/activity.ts";
 import type { Config, Recipient } from "../../shared/model/config.ts";
-import type { Digest } from "../../shared/model/digest.ts";
+import type { Thread } from "../../shared/model/thread.ts";
 import { buildDigest, digestSubject, renderDigestHtml, renderDigestText } from "../../shared/digest/index.ts";
+import type { ActionRecord, AdvocateDigest, AskedQuestion } from "../../shared/digest/index.ts";
 import type { Mailer } from "../../shared/mail/ses.ts";
-import type { SignalStore } from "../../shared/store/store.ts";
+import type { SecretResolver } from "../../shared/secrets/resolver.ts";
+import { ACTION_KINDS, isActionActivity } from "../../shared/threads/index.ts";
 
 const DAY_MS = 86_400_000;
 
+/**
+ * What the digest reads and writes. `SignalStore` has the first four; the two optional
+ * methods are the ones the digest would like the store to serve from an index:
+ * - `firstQuestionBy(actorId)`: the earliest question thread (any status) the actor opened,
+ *   for the first-time asker mark;
+ * - `digestActionsBetween(from, to)`: the digest actions taken in [from, to], for the metrics.
+ * Until the store has them, the same answers come from methods it has today
+ * (`memberActivityKeys` + `getThread`, and `activitiesOfDay`): see `firstQuestionOf` and
+ * `actionsBetween` below.
+ */
+export interface DigestStore {
+  openQuestions(filter?: { createdBefore?: string }): Promise<Thread[]>;
+  questionsCreatedBetween(from: Date, to: Date): Promise<Thread[]>;
+  claimDigestSend(recipient: string, localDay: string, details: Record<string, unknown>): Promise<boolean>;
+  releaseDigestSend(recipient: string, localDay: string): Promise<void>;
+  firstQuestionBy?(actorId: string): Promise<AskedQuestion | null>;
+  digestActionsBetween?(from: Date, to: Date): Promise<ActionRecord[]>;
+  memberActivityKeys?(actorId: string): Promise<{ SK: string; threadId: string | null }[]>;
+  getThread?(threadId: string): Promise<{ thread: Thread } | null>;
+  activitiesOfDay?(day: string, pageSize?: number): AsyncGenerator<Activity[]>;
+}
+
 export interface DigestDeps {
   config: Config;
-  store: SignalStore;
+  store: DigestStore;
   mailer?: Mailer;
+  /** Where action links point and the key that signs them; absent or null: no action links. */
+  links?: { baseUrl: string; secret: string } | null;
 }
 
 export interface SendResult {
@@ -20,17 +47,96 @@ export interface SendResult {
   messageId?: string;
 }
 
-/** The digest one recipient (or, with null, everyone) would get at `at`. */
-export async function digestAt(deps: DigestDeps, at: Date, recipient: Recipient | null): Promise<Digest> {
-  const [openQuestions, recentQuestions] = await Promise.all([
-    deps.store.openQuestions({ createdBefore: at.toISOString() }),
-    deps.store.questionsCreatedBetween(new Date(at.getTime() - 14 * DAY_MS), at),
-  ]);
-  return buildDigest({ now: at, config: deps.config, recipient, openQuestions, recentQuestions });
+/**
+ * The action links' settings: the signing key from the secret named by `actions.secretName`,
+ * the base URL from `actions.baseUrl` or else `fallbackBaseUrl` (the dev front door; in AWS the
+ * HTTP API's URL). Null (no links) when actions are off, or the key or a URL is missing.
+ */
+export async function resolveActionLinks(config: Config, secrets: SecretResolver, fallbackBaseUrl?: string | null): Promise<{ baseUrl: string; secret: string } | null> {
+  if (!config.actions.enabled) return null;
+  const baseUrl = config.actions.baseUrl ?? fallbackBaseUrl ?? null;
+  const secret = await secrets.get(config.actions.secretName);
+  return baseUrl && secret ? { baseUrl, secret } : null;
 }
 
-export function renderDigest(digest: Digest, config: Config): { subject: string; html: string; text: string } {
-  const opts = { maxItems: config.digest.maxItems };
+/**
+ * The asker's earliest question, from the member index (keys only) and the thread summaries:
+ * an opening activity is the one whose id is its thread's id. Keys come in time order, so the
+ * first opening that is a question is the answer and the rest are not read.
+ */
+export async function firstQuestionOf(store: DigestStore, actorId: string): Promise<AskedQuestion | null | undefined> {
+  if (store.firstQuestionBy) return store.firstQuestionBy(actorId);
+  if (!store.memberActivityKeys || !store.getThread) return undefined;
+  const openings = (await store.memberActivityKeys(actorId)).filter((k) => k.threadId !== null && k.SK === `ACT#${k.threadId}`);
+  for (const key of openings) {
+    const stored = await store.getThread(key.threadId as string);
+    if (stored?.thread.isQuestion) return { threadId: stored.thread.id, createdAt: stored.thread.createdAt };
+  }
+  return null;
+}
+
+/** Digest actions taken in [from, to]: from the store's own method, or from the activities of each day. */
+export async function actionsBetween(store: DigestStore, from: Date, to: Date): Promise<ActionRecord[] | undefined> {
+  if (store.digestActionsBetween) return store.digestActionsBetween(from, to);
+  if (!store.activitiesOfDay) return undefined;
+  const records: ActionRecord[] = [];
+  for (let d = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); d <= to.getTime(); d += DAY_MS) {
+    for await (const page of store.activitiesOfDay(new Date(d).toISOString().slice(0, 10))) {
+      for (const a of page) {
+        if (!isActionActivity(a) || a.thread === null) continue;
+        const ms = Date.parse(a.occurredAt);
+        if (ms < from.getTime() || ms > to.getTime()) continue;
+        records.push({ action: ACTION_KINDS[a.kind], at: a.occurredAt, threadId: a.thread.id, source: a.source, channelId: a.channel.id });
+      }
+    }
+  }
+  return records;
+}
+
+/** Everything a digest at `at` reads, read once and shared by every recipient of a run. */
+interface DigestReads {
+  openQuestions: Thread[];
+  recentQuestions: Thread[];
+  askerHistory: Map<string, AskedQuestion[]> | undefined;
+  recentActions: ActionRecord[] | undefined;
+}
+
+async function readForDigest(store: DigestStore, at: Date): Promise<DigestReads> {
+  const twoWeeksAgo = new Date(at.getTime() - 14 * DAY_MS);
+  const [openQuestions, recentQuestions, recentActions] = await Promise.all([
+    store.openQuestions({ createdBefore: at.toISOString() }),
+    store.questionsCreatedBetween(twoWeeksAgo, at),
+    actionsBetween(store, twoWeeksAgo, at),
+  ]);
+  const askers = [...new Set(openQuestions.flatMap((t) => (t.author ? [t.author.id] : [])))];
+  const firsts = await Promise.all(askers.map(async (id) => [id, await firstQuestionOf(store, id)] as const));
+  let askerHistory: Map<string, AskedQuestion[]> | undefined;
+  if (firsts.every(([, first]) => first !== undefined)) {
+    askerHistory = new Map(firsts.map(([id, first]) => [id, first ? [first] : []]));
+  }
+  return { openQuestions, recentQuestions, askerHistory, recentActions };
+}
+
+function build(deps: DigestDeps, reads: DigestReads, at: Date, recipient: Recipient | null): AdvocateDigest {
+  return buildDigest({
+    now: at,
+    config: deps.config,
+    recipient,
+    openQuestions: reads.openQuestions,
+    recentQuestions: reads.recentQuestions,
+    ...(reads.askerHistory ? { askerHistory: reads.askerHistory } : {}),
+    ...(reads.recentActions ? { recentActions: reads.recentActions } : {}),
+    ...(deps.links ? { links: deps.links } : {}),
+  });
+}
+
+/** The digest one recipient (or, with null, everyone) would get at `at`, links included. */
+export async function digestAt(deps: DigestDeps, at: Date, recipient: Recipient | null): Promise<AdvocateDigest> {
+  return build(deps, await readForDigest(deps.store, at), at, recipient);
+}
+
+export function renderDigest(digest: AdvocateDigest, config: Config): { subject: string; html: string; text: string } {
+  const opts = { maxItems: config.digest.maxItems, snoozeHours: config.actions.snoozeHours };
   return { subject: digestSubject(digest), html: renderDigestHtml(digest, opts), text: renderDigestText(digest, opts) };
 }
 
@@ -38,15 +144,47 @@ export function recipientTimeZone(config: Config, recipient: Recipient): string 
   return recipient.timeZone ?? config.digest.timeZone;
 }
 
+export function recipientTime(config: Config, recipient: Recipient): string {
+  return recipient.time ?? config.digest.time;
+}
+
 /** The calendar day at `at` in a time zone, as YYYY-MM-DD. */
 export function localDay(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
 }
 
-/** The distinct (time, time zone) pairs digests go out at: one schedule each. */
+/** The wall-clock time at `at` in a time zone, as HH:MM (24-hour). */
+export function localTime(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
+}
+
+/**
+ * The distinct (time, time zone) pairs digests go out at: one schedule each. The digest's own
+ * slot is always there (as the AWS schedules have it), then every recipient's local time.
+ */
 export function digestSchedules(config: Config): { time: string; timeZone: string }[] {
-  const zones = new Set([config.digest.timeZone, ...config.digest.recipients.map((r) => recipientTimeZone(config, r))]);
-  return [...zones].sort().map((timeZone) => ({ time: config.digest.time, timeZone }));
+  const slots = new Map<string, { time: string; timeZone: string }>();
+  const add = (time: string, timeZone: string) => slots.set(`${timeZone}\n${time}`, { time, timeZone });
+  add(config.digest.time, config.digest.timeZone);
+  for (const r of config.digest.recipients) add(recipientTime(config, r), recipientTimeZone(config, r));
+  return [...slots.values()].sort((a, b) => (a.timeZone < b.timeZone ? -1 : a.timeZone > b.timeZone ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+}
+
+/**
+ * The recipients one run serves. With `timeZone` and `time` (a schedule's input): exactly that
+ * schedule's recipients. With `timeZone` alone (a caller that only knows the zone): those in the
+ * zone whose send time has come by `at`, local time; the daily claim stops a second send. With
+ * neither: everyone. `recipient` narrows it to one address.
+ */
+export function recipientsFor(config: Config, options: { at: Date; time?: string; timeZone?: string; recipient?: string }): Recipient[] {
+  return config.digest.recipients.filter((r) => {
+    if (options.recipient && r.email.toLowerCase() !== options.recipient.toLowerCase()) return false;
+    if (!options.timeZone) return true;
+    const zone = recipientTimeZone(config, r);
+    if (zone !== options.timeZone) return false;
+    const time = recipientTime(config, r);
+    return options.time ? time === options.time : time <= localTime(options.at, zone);
+  });
 }
 
 /**
@@ -55,18 +193,16 @@ export function digestSchedules(config: Config): { time: string; timeZone: strin
  */
 export async function sendDigests(
   deps: DigestDeps,
-  options: { at: Date; timeZone?: string; recipient?: string },
+  options: { at: Date; time?: string; timeZone?: string; recipient?: string },
 ): Promise<SendResult[]> {
   if (!deps.mailer) throw new Error("sending needs a mailer");
-  const wanted = deps.config.digest.recipients.filter(
-    (r) =>
-      (!options.timeZone || recipientTimeZone(deps.config, r) === options.timeZone) &&
-      (!options.recipient || r.email.toLowerCase() === options.recipient.toLowerCase()),
-  );
+  const wanted = recipientsFor(deps.config, options);
+  if (wanted.length === 0) return [];
+  const reads = await readForDigest(deps.store, options.at);
   const results: SendResult[] = [];
   for (const recipient of wanted) {
     const day = localDay(options.at, recipientTimeZone(deps.config, recipient));
-    const digest = await digestAt(deps, options.at, recipient);
+    const digest = build(deps, reads, options.at, recipient);
     const claimed = await deps.store.claimDigestSend(recipient.email, day, {
       claimedAt: new Date().toISOString(),
       generatedAt: digest.generatedAt,

@@ -1,12 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { z } from "zod";
 import { Mailer, type OutgoingMail } from "../../shared/mail/ses.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
+import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { SignalStore } from "../../shared/store/store.ts";
-import { sendDigests } from "./app.ts";
+import { resolveActionLinks, sendDigests } from "./app.ts";
 
 /**
  * Counts the mails SES accepted, so a run that fails half way still reports the digests it
@@ -21,17 +23,20 @@ class CountingMailer extends Mailer {
   }
 }
 
-const env = readEnv({ TABLE_NAME: z.string().min(1), SES_CONFIGURATION_SET: z.string().optional() });
+const env = readEnv({
+  TABLE_NAME: z.string().min(1),
+  SES_CONFIGURATION_SET: z.string().optional(),
+  // Where the email's action links point (the HTTP API), unless config.actions.baseUrl says.
+  ACTIONS_BASE_URL: z.string().url().optional(),
+});
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();
 // Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
 const metrics = new Metrics();
 const mailer = new CountingMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET);
-const deps = {
-  config: configFromEnv(),
-  store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
-  mailer,
-};
+const config = configFromEnv();
+const secrets = new SecretsManagerResolver(new SecretsManagerClient({}));
+const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
 
 /** What each EventBridge Scheduler schedule sends: which recipients' local time it is. */
 const ScheduleInput = z.object({ time: z.string().optional(), timeZone: z.string().optional() }).passthrough();
@@ -41,7 +46,12 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
   let alreadySent = 0;
   try {
     const input = ScheduleInput.parse(event ?? {});
-    const results = await sendDigests(deps, { at: new Date(), ...(input.timeZone ? { timeZone: input.timeZone } : {}) });
+    // The signing key is read once per cold start (the resolver caches it).
+    const links = await resolveActionLinks(config, secrets, env.ACTIONS_BASE_URL ?? null);
+    const results = await sendDigests(
+      { config, store, mailer, links },
+      { at: new Date(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
+    );
     for (const r of results) logger.info("digest", { ...r });
     alreadySent = results.filter((r) => r.outcome === "already-sent").length;
     return { sent: results.filter((r) => r.outcome === "sent").length, alreadySent };

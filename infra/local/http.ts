@@ -1,13 +1,35 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createActions, type ActionRequest, type ActionsStore } from "../../functions/actions/app.ts";
 import type { IngestRequest } from "../../functions/ingest/app.ts";
+import type { Config } from "../../shared/model/config.ts";
+import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import type { HttpAnswer } from "../../shared/sources/types.ts";
 
 export interface FrontDoorRoutes {
   webhook(request: IngestRequest): Promise<HttpAnswer>;
   health(): Promise<object>;
   index(): string;
+  /** `GET|POST /actions/<action>`: the digest's signed links (absent: 404, as before). */
+  actions?(request: ActionRequest): Promise<HttpAnswer>;
 }
+
+/**
+ * The actions route for the local front door, with the same code the Lambda runs: the stack
+ * passes its store and secret resolver (`routes.actions = localActionsRoute({ config, store, secrets })`).
+ */
+export function localActionsRoute(deps: { config: Config; store: ActionsStore; secrets: SecretResolver; log?: (line: string) => void }): (request: ActionRequest) => Promise<HttpAnswer> {
+  const { log } = deps;
+  return createActions({
+    config: deps.config,
+    store: deps.store,
+    secrets: deps.secrets,
+    ...(log ? { observer: { outcome: (outcome, detail) => log(`action: ${outcome}${detail ? ` (${detail})` : ""}`) } } : {}),
+  });
+}
+
+/** Form posts from the confirmation page are tiny; this bounds what the route will buffer. */
+const MAX_ACTION_BODY_BYTES = 16 * 1024;
 
 /** Read the body, keeping at most `limit` bytes: past that it is drained, not buffered. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -53,6 +75,16 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: { port: numb
             if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
           }
           send(res, await routes.webhook({ method: req.method ?? "GET", path: url.pathname, headers, body }));
+          return;
+        }
+        if (routes.actions && url.pathname.startsWith("/actions/")) {
+          const body = await readBody(req, MAX_ACTION_BODY_BYTES);
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(req.headers)) {
+            if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+          }
+          const answer = await routes.actions({ method: req.method ?? "GET", path: url.pathname, query: url.search.replace(/^\?/, ""), headers, body });
+          send(res, req.method === "HEAD" ? { ...answer, body: "" } : answer);
           return;
         }
         send(res, { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }) });

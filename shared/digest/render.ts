@@ -1,14 +1,22 @@
-import { DigestSchema } from "../model/digest.ts";
-import type { Digest, DigestItem, PeriodMetrics } from "../model/digest.ts";
+import type { z } from "zod";
 import type { Source } from "../model/activity.ts";
+import type { DigestAction } from "../model/thread.ts";
 import { DigestInputError } from "./build.ts";
+import { AdvocateDigestSchema, type AdvocateDigest, type AdvocateDigestItem, type AdvocatePeriodMetrics, type Nudge } from "./schema.ts";
 import { escapeHtml, oneLine, safeHttpUrl } from "./escape.ts";
 import { formatAge, formatHours, formatRate, plural } from "./format.ts";
 
 export interface RenderOptions {
   /** At most this many questions in the email; the rest are summed up as "and N more". Default 50. */
   maxItems?: number;
+  /** How long the snooze link hides a question (its label). Default 24. */
+  snoozeHours?: number;
 }
+
+/** Any digest JSON, the foundation's or the advocate one (added fields take their defaults). */
+type Digest = z.input<typeof AdvocateDigestSchema>;
+type DigestItem = AdvocateDigestItem;
+type PeriodMetrics = AdvocatePeriodMetrics;
 
 const DEFAULT_MAX_ITEMS = 50;
 
@@ -24,6 +32,13 @@ const FOOTER =
   "or, where a source is set to need it, no team member has replied or no answer has been accepted. " +
   "Closed, locked and deleted threads are not listed. Overdue means waiting longer than the first-response SLA.";
 
+/** The status model, the same for every platform (README, "The status model"). */
+const STATUS_MODEL =
+  "Statuses: needs first response (no reply from anyone but the asker or a bot); awaiting team (only community replies, " +
+  "where a team reply is required); answered, no answer marked (replied to where an answer can be marked: please mark it); " +
+  "answered; resolved (closed, locked or deleted without an answer, or marked resolved here); snoozed (hidden until the " +
+  "snooze ends); not a question (by rule, or marked here).";
+
 interface ChannelGroup {
   channelId: string;
   channel: string;
@@ -37,14 +52,15 @@ interface SourceGroup {
 
 /** What both renderers show, worked out once so the text and HTML mail cannot disagree. */
 interface View {
-  digest: Digest;
+  digest: AdvocateDigest;
   groups: SourceGroup[];
   hidden: number;
+  snoozeHours: number;
 }
 
 /** A digest may come from a JSON file (`digest --html`), so it is checked before it is trusted. */
-function checkedDigest(digest: Digest): Digest {
-  const result = DigestSchema.safeParse(digest);
+function checkedDigest(digest: Digest): AdvocateDigest {
+  const result = AdvocateDigestSchema.safeParse(digest);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
   throw new DigestInputError(`not a valid digest:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -81,10 +97,12 @@ function viewOf(input: Digest, opts: RenderOptions | undefined): View {
     }
     channelGroup.items.push(item);
   }
-  return { digest, groups, hidden: oldestFirst.length - shown.length };
+  const snoozeHours = opts?.snoozeHours ?? 24;
+  if (!Number.isFinite(snoozeHours) || snoozeHours <= 0) throw new RangeError(`snoozeHours must be a positive number, got ${String(snoozeHours)}`);
+  return { digest, groups, hidden: oldestFirst.length - shown.length, snoozeHours };
 }
 
-function community(digest: Digest): string {
+function community(digest: AdvocateDigest): string {
   return oneLine(digest.community) || "Community";
 }
 
@@ -98,24 +116,76 @@ export function digestSubject(input: Digest): string {
   return `${prefix} ${plural(open, "unanswered question", "unanswered questions")}${overdueNote}`;
 }
 
-function asOf(digest: Digest): string {
+function asOf(digest: AdvocateDigest): string {
   return `${digest.generatedAt.slice(0, 16).replace("T", " ")} UTC`;
 }
 
-function summaryLine(digest: Digest): string {
-  const { open, overdue, newLast24h, answeredLast24h } = digest.counts;
+function summaryLine(digest: AdvocateDigest): string {
+  const { open, overdue, newLast24h, answeredLast24h, snoozed } = digest.counts;
   const head =
     open === 0
       ? "No unanswered questions"
       : `${plural(open, "unanswered question", "unanswered questions")}, ${overdue} overdue (SLA ${formatAge(digest.slaHours)})`;
-  return `${head}. In the last 24 h: ${newLast24h} new, ${answeredLast24h} answered.`;
+  const snoozedNote = snoozed > 0 ? ` ${snoozed} snoozed.` : "";
+  return `${head}. In the last 24 h: ${newLast24h} new, ${answeredLast24h} answered.${snoozedNote}`;
 }
 
 const QUIET_DAY = "Nothing is waiting: every open question has been answered.";
 
-function askerOf(item: DigestItem): string {
-  return item.author === null ? "asker unknown" : `asked by @${oneLine(item.author)}`;
+function quietDay(digest: AdvocateDigest): string {
+  const { snoozed } = digest.counts;
+  return snoozed > 0 ? `${QUIET_DAY} (${plural(snoozed, "question is", "questions are")} snoozed.)` : QUIET_DAY;
 }
+
+function askerOf(item: DigestItem): string {
+  if (item.author === null) return "asker unknown";
+  const marks = [item.firstTimeAsker === true ? "first question" : null, item.askerIsTeam ? "team" : null].filter((m) => m !== null);
+  return `asked by @${oneLine(item.author)}${marks.length > 0 ? ` (${marks.join(", ")})` : ""}`;
+}
+
+function slaOf(item: DigestItem, digest: AdvocateDigest): number {
+  return item.slaHours ?? digest.slaHours;
+}
+
+/** Status and ownership notes after the replies, when there is something to say. */
+function notesOf(item: DigestItem): string[] {
+  const notes: string[] = [];
+  if (item.questionStatus === "awaiting-team") notes.push("community replied, awaiting the team");
+  if (item.assignee !== null) notes.push(`taken by ${oneLine(item.assignee)}`);
+  return notes;
+}
+
+const ACTION_ORDER: readonly DigestAction[] = ["take", "snooze", "resolved", "not-a-question"];
+
+function actionLabel(action: DigestAction, snoozeHours: number): string {
+  switch (action) {
+    case "take":
+      return "I'll take it";
+    case "snooze":
+      return `Snooze ${formatAge(snoozeHours)}`;
+    case "resolved":
+      return "Resolved";
+    case "not-a-question":
+      return "Not a question";
+  }
+}
+
+/** The item's action links that are safe to show (http(s) only), in display order. */
+function actionsOf(item: DigestItem, snoozeHours: number): { label: string; url: string }[] {
+  const links = item.actions;
+  if (links === null) return [];
+  return ACTION_ORDER.flatMap((action) => {
+    const url = safeHttpUrl(links[action]);
+    return url === null ? [] : [{ label: actionLabel(action, snoozeHours), url }];
+  });
+}
+
+function nudgeMeta(nudge: Nudge): string {
+  const by = nudge.answeredBy === null ? "replied to" : `replied to by @${oneLine(nudge.answeredBy)}${nudge.answeredByTeam ? " (team)" : ""}`;
+  return [oneLine(nudge.instance), oneLine(nudge.channel) || nudge.channelId, by, `${formatAge(nudge.ageHours)} old`].join(" | ");
+}
+
+const NUDGE_INTRO = "Answered, but no answer is marked: marking the one that helped lets the next person find it.";
 
 function ageOf(item: DigestItem, slaHours: number): string {
   const age = `${formatAge(item.ageHours)} old`;
@@ -148,9 +218,14 @@ function metricRows(last: PeriodMetrics, previous: PeriodMetrics): MetricRow[] {
     row("Questions asked", (m) => String(m.questions)),
     row("Response rate", (m) => `${formatRate(m.responseRate)} (${m.responded} of ${m.questions})`),
     row("Answered", (m) => String(m.answered)),
+    row("Answered by the community / the team", (m) => `${m.answeredByCommunity} / ${m.answeredByTeam}`),
     row("Median time to first response", (m) => formatHours(m.medianFirstResponseHours)),
     row("90th percentile time to first response", (m) => formatHours(m.p90FirstResponseHours)),
     row("First response within SLA", (m) => formatRate(m.withinSlaRate)),
+    row(
+      "Digest actions (taken, snoozed, resolved, not a question)",
+      (m) => `${m.actions.take}, ${m.actions.snooze}, ${m.actions.resolved}, ${m.actions["not-a-question"]}`,
+    ),
   ];
 }
 
@@ -158,12 +233,12 @@ function metricRows(last: PeriodMetrics, previous: PeriodMetrics): MetricRow[] {
 // Plain text
 
 export function renderDigestText(input: Digest, opts?: RenderOptions): string {
-  const { digest, groups, hidden } = viewOf(input, opts);
+  const { digest, groups, hidden, snoozeHours } = viewOf(input, opts);
   const lines: string[] = [];
   lines.push(`${community(digest)}: unanswered community questions`, `As of ${asOf(digest)}`, "", summaryLine(digest), "");
 
   if (digest.unanswered.length === 0) {
-    lines.push(QUIET_DAY, "");
+    lines.push(quietDay(digest), "");
   } else {
     for (const sourceGroup of groups) {
       lines.push(`== ${SOURCE_NAMES[sourceGroup.source]} ==`, "");
@@ -173,13 +248,24 @@ export function renderDigestText(input: Digest, opts?: RenderOptions): string {
           lines.push(`* ${item.overdue ? "[OVERDUE] " : ""}${oneLine(item.title)}`);
           const url = safeHttpUrl(item.url);
           if (url !== null) lines.push(`  ${url}`);
-          lines.push(`  ${[oneLine(item.instance), askerOf(item), ageOf(item, digest.slaHours), repliesOf(item)].join(" | ")}`);
+          lines.push(`  ${[oneLine(item.instance), askerOf(item), ageOf(item, slaOf(item, digest)), repliesOf(item), ...notesOf(item)].join(" | ")}`);
           if (item.excerpt) lines.push(`  > ${oneLine(item.excerpt)}`);
+          for (const link of actionsOf(item, snoozeHours)) lines.push(`  ${link.label}: ${link.url}`);
           lines.push("");
         }
       }
     }
     if (hidden > 0) lines.push(moreLine(hidden), "");
+  }
+
+  if (digest.nudges.length > 0) {
+    lines.push("== Answered, no answer marked ==", "", NUDGE_INTRO, "");
+    for (const nudge of digest.nudges) {
+      lines.push(`* ${oneLine(nudge.title)}`);
+      const url = safeHttpUrl(nudge.url);
+      if (url !== null) lines.push(`  ${url}`);
+      lines.push(`  ${nudgeMeta(nudge)}`, "");
+    }
   }
 
   const { last7Days, previous7Days, topHelpers } = digest.metrics;
@@ -192,7 +278,7 @@ export function renderDigestText(input: Digest, opts?: RenderOptions): string {
     lines.push("Top community helpers (first responses, last 7 days):");
     topHelpers.forEach((h, i) => lines.push(`  ${i + 1}. @${oneLine(h.login)}: ${h.firstResponses}`));
   }
-  lines.push("", "--", FOOTER, "");
+  lines.push("", "--", FOOTER, STATUS_MODEL, "");
   return lines.join("\n");
 }
 
@@ -210,6 +296,8 @@ const COLOR = {
   overdue: "#b3261e",
   onOverdue: "#ffffff",
   tile: "#f6f8fa",
+  first: "#1a7f37",
+  awaiting: "#8250df",
 };
 const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;";
 const e = escapeHtml;
@@ -228,19 +316,49 @@ function overdueBadge(): string {
   );
 }
 
-function itemRow(item: DigestItem, slaHours: number): string {
+function badge(text: string, background: string): string {
+  return (
+    `<span style="display:inline-block;padding:1px 6px;border-radius:9px;background-color:${background};` +
+    `color:${COLOR.onOverdue};font-size:11px;font-weight:bold;letter-spacing:0.5px;">${e(text)}</span>`
+  );
+}
+
+function actionsRow(item: DigestItem, snoozeHours: number): string {
+  const links = actionsOf(item, snoozeHours);
+  if (links.length === 0) return "";
+  const style = `color:${COLOR.link};text-decoration:underline;`;
+  const html = links.map((l) => `<a href="${e(l.url)}" style="${style}">${e(l.label)}</a>`).join(" &middot; ");
+  return `<div style="margin-top:6px;font-size:13px;line-height:19px;">${html}</div>`;
+}
+
+function itemRow(item: DigestItem, slaHours: number, snoozeHours: number): string {
   const age = item.overdue
     ? `<span style="color:${COLOR.overdue};font-weight:bold;">${e(ageOf(item, slaHours))}</span>`
     : e(ageOf(item, slaHours));
-  const meta = [e(oneLine(item.instance)), e(askerOf(item)), age, e(repliesOf(item))].join(" &middot; ");
+  const meta = [e(oneLine(item.instance)), e(askerOf(item)), age, e(repliesOf(item)), ...notesOf(item).map((n) => e(n))].join(" &middot; ");
   const excerpt = item.excerpt
     ? `<div style="margin-top:6px;padding-left:8px;border-left:3px solid ${COLOR.rule};color:${COLOR.muted};">${e(oneLine(item.excerpt))}</div>`
     : "";
+  const badges = [
+    item.overdue ? overdueBadge() : null,
+    item.firstTimeAsker === true ? badge("FIRST QUESTION", COLOR.first) : null,
+    item.questionStatus === "awaiting-team" ? badge("AWAITING TEAM", COLOR.awaiting) : null,
+  ].filter((b) => b !== null);
   return (
     `<tr><td style="padding:8px 24px 12px 24px;border-top:1px solid ${COLOR.rule};overflow-wrap:anywhere;word-break:break-word;">` +
-    `<div style="font-size:15px;line-height:21px;">${item.overdue ? `${overdueBadge()} ` : ""}${linkedTitle(item)}</div>` +
+    `<div style="font-size:15px;line-height:21px;">${badges.map((b) => `${b} `).join("")}${linkedTitle(item)}</div>` +
     `<div style="margin-top:4px;font-size:13px;line-height:19px;color:${COLOR.muted};">${meta}</div>` +
-    `${excerpt}</td></tr>`
+    `${excerpt}${actionsRow(item, snoozeHours)}</td></tr>`
+  );
+}
+
+function nudgeRow(nudge: Nudge): string {
+  const title = e(oneLine(nudge.title) || "(untitled)");
+  const url = safeHttpUrl(nudge.url);
+  const linked = url === null ? `<strong>${title}</strong>` : `<a href="${e(url)}" style="color:${COLOR.link};text-decoration:underline;">${title}</a>`;
+  return (
+    `<tr><td style="padding:6px 24px 8px 24px;border-top:1px solid ${COLOR.rule};overflow-wrap:anywhere;word-break:break-word;font-size:14px;line-height:20px;">` +
+    `${linked}<div style="font-size:12px;line-height:17px;color:${COLOR.muted};">${e(nudgeMeta(nudge))}</div></td></tr>`
   );
 }
 
@@ -280,7 +398,7 @@ function metricsTable(last: PeriodMetrics, previous: PeriodMetrics): string {
   );
 }
 
-function helpersBlock(digest: Digest): string {
+function helpersBlock(digest: AdvocateDigest): string {
   const helpers = digest.metrics.topHelpers;
   if (helpers.length === 0) {
     return paragraphRow(e("Nobody outside the team gave a first response this week."), COLOR.muted);
@@ -292,7 +410,7 @@ function helpersBlock(digest: Digest): string {
 }
 
 export function renderDigestHtml(input: Digest, opts?: RenderOptions): string {
-  const { digest, groups, hidden } = viewOf(input, opts);
+  const { digest, groups, hidden, snoozeHours } = viewOf(input, opts);
   const { counts, metrics } = digest;
   const name = community(digest);
   const rows: string[] = [];
@@ -309,22 +427,27 @@ export function renderDigestHtml(input: Digest, opts?: RenderOptions): string {
   );
 
   if (digest.unanswered.length === 0) {
-    rows.push(paragraphRow(e(QUIET_DAY)));
+    rows.push(paragraphRow(e(quietDay(digest))));
   } else {
     for (const sourceGroup of groups) {
       rows.push(sectionHeading(SOURCE_NAMES[sourceGroup.source], 18));
       for (const channelGroup of sourceGroup.channels) {
         rows.push(sectionHeading(oneLine(channelGroup.channel) || channelGroup.channelId, 14));
-        for (const item of channelGroup.items) rows.push(itemRow(item, digest.slaHours));
+        for (const item of channelGroup.items) rows.push(itemRow(item, slaOf(item, digest), snoozeHours));
       }
     }
     if (hidden > 0) rows.push(paragraphRow(e(moreLine(hidden)), COLOR.muted));
   }
 
+  if (digest.nudges.length > 0) {
+    rows.push(sectionHeading("Answered, no answer marked", 16), paragraphRow(e(NUDGE_INTRO), COLOR.muted));
+    for (const nudge of digest.nudges) rows.push(nudgeRow(nudge));
+  }
+
   rows.push(sectionHeading("Last 7 days", 18), metricsTable(metrics.last7Days, metrics.previous7Days));
   rows.push(sectionHeading("Top community helpers", 14), helpersBlock(digest));
   rows.push(
-    `<tr><td style="padding:16px 24px 20px 24px;border-top:1px solid ${COLOR.rule};font-size:12px;line-height:17px;color:${COLOR.muted};">${e(FOOTER)}</td></tr>`,
+    `<tr><td style="padding:16px 24px 20px 24px;border-top:1px solid ${COLOR.rule};font-size:12px;line-height:17px;color:${COLOR.muted};">${e(FOOTER)}<div style="margin-top:8px;">${e(STATUS_MODEL)}</div></td></tr>`,
   );
 
   // Padding after the preheader keeps clients from pulling body text into the inbox preview.

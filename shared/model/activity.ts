@@ -25,6 +25,15 @@ export const ActivityKindSchema = z.enum([
   "member_left",
   /** Something about the integration itself (Slack app_uninstalled, tokens_revoked); `reason` says what. */
   "app_event",
+  /**
+   * Actions an advocate took from a signed digest link (actor = the advocate). They live in the
+   * thread's partition like any activity, so the fold sees them: snooze (`until` says how long),
+   * not a question, resolved, and "I'll take it" (assigns the thread to the actor).
+   */
+  "action_snooze",
+  "action_not_a_question",
+  "action_resolved",
+  "action_take",
 ]);
 export type ActivityKind = z.infer<typeof ActivityKindSchema>;
 
@@ -61,6 +70,11 @@ export const ThreadRefSchema = z.object({
   version: z.string(),
   /** How sure the question classifier is (0..1) where one decided `isQuestion`; null where a rule did. */
   questionScore: z.number().min(0).max(1).nullable().optional(),
+  /**
+   * Whether the platform lets an answer be marked on this thread (a GitHub discussion in an
+   * answerable category, a Discourse topic in a Solved category). Absent means no.
+   */
+  acceptsAnswers: z.boolean().optional(),
 });
 export type ThreadRef = z.infer<typeof ThreadRefSchema>;
 
@@ -92,6 +106,8 @@ export const ActivitySchema = z.object({
   target: z.string().nullable(),
   /** For `thread_closed`: why (`completed`, `not_planned`, `transferred`, `locked`, ...). */
   reason: z.string().nullable(),
+  /** For `action_snooze`: the instant the snooze ends. */
+  until: InstantSchema.nullable().optional(),
 });
 export type Activity = z.infer<typeof ActivitySchema>;
 

@@ -107,6 +107,8 @@ export const DiscordSourceConfigSchema = z.object({
   channels: z.array(DiscordChannelSchema).default([]),
   /** How often the poller reads every watched channel. */
   pollIntervalSeconds: z.number().int().min(10).max(86400).default(60),
+  /** A channel or thread read for the first time starts this many days back. */
+  lookbackDays: z.number().int().min(1).max(90).default(7),
   /** Pages of 100 messages read per channel per run at most (the rest waits for the next run). */
   maxPagesPerRun: z.number().int().min(1).max(100).default(10),
   questionThreshold: z.number().min(0).max(1).default(0.5),
@@ -136,6 +138,12 @@ export const RecipientSchema = z.object({
   timeZone: TimeZone.optional(),
   /** Only these sources; empty means all. */
   sources: z.array(z.enum(["github", "discourse", "slack", "discord"])).default([]),
+  /** Only these channel ids (as in the digest's `channelId`); empty means all. */
+  channels: z.array(z.string()).default([]),
+  /** Local send time for this person; overrides `digest.time`. */
+  time: TimeOfDay.optional(),
+  /** This person's first-response SLA; overrides `digest.slaHours` (channel SLAs still win). */
+  slaHours: z.number().positive().optional(),
 });
 export type Recipient = z.infer<typeof RecipientSchema>;
 
@@ -151,11 +159,27 @@ export const DigestConfigSchema = z.object({
   maxAgeDays: z.number().positive().optional(),
   /** A question older than this is overdue. */
   slaHours: z.number().positive().default(24),
+  /** Per-channel SLA in hours by channel id; wins over the digest's and the recipient's. */
+  channelSlaHours: z.record(z.string(), z.number().positive()).default({}),
   /** At most this many questions in the email (all are in `--json`). */
   maxItems: z.number().int().positive().default(50),
   recipients: z.array(RecipientSchema).default([]),
 });
 export type DigestConfig = z.infer<typeof DigestConfigSchema>;
+
+export const ActionsConfigSchema = z.object({
+  /** Signed links in the digest (snooze, not a question, resolved, I'll take it). */
+  enabled: z.boolean().default(true),
+  /** Name of the HMAC key for the links (env var locally, Secrets Manager in AWS). */
+  secretName: EnvVarName.default("ACTIONS_SIGNING_SECRET"),
+  /** How long a link works. */
+  linkTtlHours: z.number().int().min(1).max(24 * 30).default(72),
+  /** Public base URL of the front door the links point at; locally the dev URL is used. */
+  baseUrl: z.url().optional(),
+  /** How long "snooze" hides a question. */
+  snoozeHours: z.number().positive().default(24),
+});
+export type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
 export const QueueConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(10).default(10),
@@ -169,6 +193,35 @@ export const PrivacyConfigSchema = z.object({
   /** Characters of a body kept as an excerpt; 0 keeps none. */
   excerptLength: z.number().int().min(0).max(2000).default(280),
 });
+
+/**
+ * The analytics export (Parquet on S3, Glue tables, Athena). `exportTime`/`timeZone` say when
+ * the daily export starts; the rest only shapes the AWS resources.
+ */
+export const AnalyticsConfigSchema = z
+  .object({
+    /** Local time of day the daily export starts, in `timeZone` (partitions are UTC days either way). */
+    exportTime: TimeOfDay.default("02:00"),
+    timeZone: TimeZone.default("UTC"),
+    lifecycle: z
+      .object({
+        /** Exported files move to S3 Standard-IA after this many days (S3 allows 30 at the earliest). */
+        transitionToIaDays: z.number().int().min(30).default(90),
+        /** Exported files are deleted after this many days; absent keeps them forever. */
+        expireDays: z.number().int().min(1).optional(),
+      })
+      .refine((l) => l.expireDays === undefined || l.expireDays > l.transitionToIaDays, {
+        message: "must be greater than transitionToIaDays (S3 rejects the lifecycle rule otherwise)",
+        path: ["expireDays"],
+      })
+      .default({ transitionToIaDays: 90 }),
+    /** An Athena query that would scan more than this many megabytes (10^6 bytes) is cancelled; Athena's minimum is 10. */
+    athenaBytesScannedCutoffMb: z.number().int().min(10).max(1_000_000_000).default(1000),
+    /** Athena query results are deleted after this many days. */
+    athenaResultsExpireDays: z.number().int().min(1).max(3650).default(7),
+  })
+  .strict();
+export type AnalyticsConfig = z.infer<typeof AnalyticsConfigSchema>;
 
 /** Retention periods CloudWatch Logs accepts (any other number is rejected at deploy time). */
 export const LOG_RETENTION_DAYS = [
@@ -233,9 +286,11 @@ export const ConfigSchema = z
       .default({}),
     team: z.array(TeamMemberSchema).default([]),
     digest: DigestConfigSchema.default(DigestConfigSchema.parse({})),
+    actions: ActionsConfigSchema.default(ActionsConfigSchema.parse({})),
     queue: QueueConfigSchema.default(QueueConfigSchema.parse({})),
     privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
     aws: AwsConfigSchema.default(AwsConfigSchema.parse({})),
+    analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
   })
   .strict();
 export type Config = z.infer<typeof ConfigSchema>;

@@ -4,6 +4,39 @@ import { ActorSchema, ChannelSchema, InstantSchema, SourceSchema } from "./activ
 export const ThreadStatusSchema = z.enum(["open", "answered", "closed", "deleted"]);
 export type ThreadStatus = z.infer<typeof ThreadStatusSchema>;
 
+/**
+ * Where a question stands, the same for every platform (README, "The status model"):
+ * - `needs-first-response`: an open question without a qualifying reply;
+ * - `awaiting-team`: under `team-reply`, only community members replied;
+ * - `answered-unmarked`: replied to on a thread that accepts answers, none marked (a nudge);
+ * - `answered`; `resolved`: closed, locked or deleted without an answer, or marked resolved;
+ * - `snoozed`: hidden from the digest until `snoozedUntil` (decided at digest time, never by the fold);
+ * - `not-a-question`: not a question by rule, or marked so from the digest.
+ */
+export const QuestionStatusSchema = z.enum([
+  "needs-first-response",
+  "awaiting-team",
+  "answered-unmarked",
+  "answered",
+  "resolved",
+  "snoozed",
+  "not-a-question",
+]);
+export type QuestionStatus = z.infer<typeof QuestionStatusSchema>;
+
+/** The digest actions a link can carry; each is stored as an `action_<name>` activity. */
+export const DigestActionSchema = z.enum(["snooze", "not-a-question", "resolved", "take"]);
+export type DigestAction = z.infer<typeof DigestActionSchema>;
+
+/** One digest action taken on a thread (from its `action_*` activity). */
+export const ThreadActionSchema = z.object({
+  action: DigestActionSchema,
+  at: InstantSchema,
+  /** The advocate who clicked (their actor id, `advocate:<email>`). */
+  by: z.string(),
+});
+export type ThreadAction = z.infer<typeof ThreadActionSchema>;
+
 export const AnswerPolicySchema = z.enum(["any-reply", "team-reply", "accepted"]);
 export type AnswerPolicy = z.infer<typeof AnswerPolicySchema>;
 
@@ -36,5 +69,19 @@ export const ThreadSchema = z.object({
   excerpt: z.string().nullable(),
   /** Whether the opening activity itself has been stored (false while only replies arrived). */
   hasOpening: z.boolean(),
+  /**
+   * The status model, as folded (never `snoozed`: that depends on the time of reading, see
+   * `questionStatusAt`). Absent only on summaries stored before the field existed.
+   */
+  questionStatus: QuestionStatusSchema.optional(),
+  /** Whether an answer can be marked on this thread (from the newest thread ref). */
+  acceptsAnswers: z.boolean().default(false),
+  /** Until when the thread is snoozed from the digest (the latest end of any snooze); null if never. */
+  snoozedUntil: InstantSchema.nullable().default(null),
+  /** Who said "I'll take it" last (an advocate), and when. */
+  assignee: ActorSchema.nullable().default(null),
+  assignedAt: InstantSchema.nullable().default(null),
+  /** Every digest action taken on the thread, oldest first. */
+  actions: z.array(ThreadActionSchema).default([]),
 });
 export type Thread = z.infer<typeof ThreadSchema>;

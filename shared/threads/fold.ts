@@ -1,5 +1,5 @@
 import type { Activity, Actor, ThreadRef } from "../model/activity.ts";
-import type { AnswerPolicy, Thread, ThreadStatus } from "../model/thread.ts";
+import type { AnswerPolicy, DigestAction, QuestionStatus, Thread, ThreadAction, ThreadStatus } from "../model/thread.ts";
 import { dedupeActivities } from "./dedupe.ts";
 import { assertInstant, compareInstants, compareStrings, maxBy, minBy } from "./order.ts";
 
@@ -13,6 +13,18 @@ function assertPolicy(policy: AnswerPolicy): void {
 /** Platform time first; the activity id breaks ties so equal timestamps still order the same way. */
 function byTimeThenId(a: Activity, b: Activity): number {
   return compareInstants(a.occurredAt, b.occurredAt) || compareStrings(a.id, b.id);
+}
+
+/** Activity kinds of digest actions, and the action each records. */
+export const ACTION_KINDS = {
+  action_snooze: "snooze",
+  action_not_a_question: "not-a-question",
+  action_resolved: "resolved",
+  action_take: "take",
+} as const satisfies Partial<Record<Activity["kind"], DigestAction>>;
+
+export function isActionActivity(activity: Activity): activity is Activity & { kind: keyof typeof ACTION_KINDS } {
+  return activity.kind in ACTION_KINDS;
 }
 
 function copyActor(actor: Actor | null): Actor | null {
@@ -63,6 +75,10 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   const removedIds = new Set<string>();
   for (const tombstone of tombstones) if (tombstone.target !== null) removedIds.add(tombstone.target);
   const surviving = stored.filter((a) => a.kind === "deleted" || !removedIds.has(a.id));
+  // Digest actions are about the thread, not on the platform: they never set its facts or its last activity.
+  const actions = surviving.filter(isActionActivity);
+  const platform = surviving.filter((a) => !isActionActivity(a));
+  const platformStored = stored.filter((a) => !isActionActivity(a));
 
   // Thread facts may come from removed activities too: a deleted thread keeps its title.
   const carrier = maxBy(
@@ -71,17 +87,18 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   );
   if (carrier === undefined) return null; // unreachable: threadIdOf found a ref
   const ref = carrier.thread;
-  const earliest = minBy(stored, byTimeThenId);
+  const earliest = minBy(platformStored.length > 0 ? platformStored : stored, byTimeThenId);
   const createdAt = ref.createdAt ?? earliest?.occurredAt ?? carrier.occurredAt;
 
   const opening = surviving.find((a) => a.id === threadId && a.kind !== "deleted") ?? null;
   const deleted = removedIds.has(threadId);
 
+  // "Resolved" from the digest closes the thread like a platform close; a later reopen still wins.
   const lastCloseOrReopen = maxBy(
-    surviving.filter((a) => a.kind === "thread_closed" || a.kind === "thread_reopened"),
+    surviving.filter((a) => a.kind === "thread_closed" || a.kind === "thread_reopened" || a.kind === "action_resolved"),
     byTimeThenId,
   );
-  const closedAt = lastCloseOrReopen?.kind === "thread_closed" ? lastCloseOrReopen.occurredAt : null;
+  const closedAt = lastCloseOrReopen !== undefined && lastCloseOrReopen.kind !== "thread_reopened" ? lastCloseOrReopen.occurredAt : null;
 
   const firstResponse = minBy(
     surviving.filter((a) => isQualifyingResponse(a, ref.author, policy)),
@@ -102,7 +119,34 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   const closed = closedAt !== null;
   const status: ThreadStatus = deleted ? "deleted" : answered ? "answered" : closed ? "closed" : "open";
 
-  const last = maxBy(surviving, byTimeThenId);
+  const markedNotAQuestion = actions.some((a) => a.kind === "action_not_a_question");
+  const isQuestion = ref.isQuestion && !markedNotAQuestion;
+  // Under `accepted` a marked answer is the whole point, so every such thread accepts answers.
+  const acceptsAnswers = policy === "accepted" || ref.acceptsAnswers === true;
+  const questionStatus = questionStatusOf({
+    isQuestion,
+    answered,
+    replied: firstResponse !== undefined,
+    marked: acceptance !== undefined,
+    acceptsAnswers,
+    ended: closed || deleted,
+    communityReplied: surviving.some((a) => isQualifyingResponse(a, ref.author, "any-reply")),
+    policy,
+  });
+
+  const snoozeEnds = actions
+    .filter((a) => a.kind === "action_snooze" && a.until !== null && a.until !== undefined)
+    .map((a) => a.until as string);
+  const snoozedUntil = maxBy(snoozeEnds, compareInstants) ?? null;
+  const take = maxBy(
+    actions.filter((a) => a.kind === "action_take"),
+    byTimeThenId,
+  );
+  const actionLog: ThreadAction[] = [...actions]
+    .sort(byTimeThenId)
+    .map((a) => ({ action: ACTION_KINDS[a.kind], at: a.occurredAt, by: a.actor.id }));
+
+  const last = maxBy(platform, byTimeThenId);
 
   return {
     id: threadId,
@@ -112,7 +156,7 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
     title: ref.title,
     url: ref.url,
     author: copyActor(ref.author),
-    isQuestion: ref.isQuestion,
+    isQuestion,
     questionScore: ref.questionScore ?? null,
     status,
     createdAt,
@@ -125,5 +169,38 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
     closedAt,
     excerpt: opening?.excerpt ?? null,
     hasOpening: opening !== null,
+    questionStatus,
+    acceptsAnswers,
+    snoozedUntil,
+    assignee: copyActor(take?.actor ?? null),
+    assignedAt: take?.occurredAt ?? null,
+    actions: actionLog,
   };
+}
+
+interface StatusFacts {
+  isQuestion: boolean;
+  /** Answered under the policy. */
+  answered: boolean;
+  /** A qualifying reply exists (under the policy). */
+  replied: boolean;
+  /** An accepted answer stands. */
+  marked: boolean;
+  acceptsAnswers: boolean;
+  /** Closed, locked, deleted or marked resolved (and not reopened since). */
+  ended: boolean;
+  /** Someone other than the asker, and no bot, replied (team or not). */
+  communityReplied: boolean;
+  policy: AnswerPolicy;
+}
+
+/** The status model (README) from the facts the fold worked out; time-independent, so never `snoozed`. */
+export function questionStatusOf(f: StatusFacts): Exclude<QuestionStatus, "snoozed"> {
+  if (!f.isQuestion) return "not-a-question";
+  // Replied to, where an answer can be marked but none is: nudge, unless the thread is over anyway.
+  if (f.replied && !f.marked && f.acceptsAnswers && !f.ended) return "answered-unmarked";
+  if (f.answered) return "answered";
+  if (f.ended) return "resolved";
+  if (f.policy === "team-reply" && f.communityReplied) return "awaiting-team";
+  return "needs-first-response";
 }

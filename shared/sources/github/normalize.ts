@@ -355,6 +355,8 @@ function discussionThread(ctx: Context, discussion: P.GitHubDiscussion, reposito
       createdAt: toInstant(discussion.created_at),
       isQuestion,
       version: toInstant(discussion.updated_at),
+      // Answerable (Q&A) categories are where GitHub lets an answer be marked.
+      ...(discussion.category.is_answerable === true ? { acceptsAnswers: true } : {}),
     },
     instance: fullName,
     channel: {

@@ -124,6 +124,13 @@ describe("buildDigest: which questions are unanswered", () => {
       overdue: true,
       excerpt: "It fails.",
       replyCount: 2,
+      questionStatus: "needs-first-response",
+      slaHours: 24,
+      firstTimeAsker: null, // no asker history given
+      askerIsTeam: false,
+      assignee: null,
+      assigneeId: null,
+      actions: null, // no recipient, no links
     });
   });
 
@@ -148,7 +155,7 @@ describe("buildDigest: the header and metadata", () => {
     expect(digest.recipient).toBeNull();
     expect(digest.slaHours).toBe(12);
     expect(digest.unanswered).toEqual([]);
-    expect(digest.counts).toEqual({ open: 0, overdue: 0, newLast24h: 0, answeredLast24h: 0 });
+    expect(digest.counts).toEqual({ open: 0, overdue: 0, newLast24h: 0, answeredLast24h: 0, snoozed: 0, nudges: 0 });
   });
 });
 
@@ -205,6 +212,10 @@ describe("buildDigest: 7-day metrics", () => {
       medianFirstResponseHours: 3, // [1, 2, 3, 10, 30]
       p90FirstResponseHours: 22, // rank 3.6: 10 + 0.6 * (30 - 10)
       withinSlaRate: 4 / 6, // within: 1, 2, 3, 10 h; decidable: 5 responded + q7 (q6 is too young to judge)
+      answeredByTeam: 1, // q5: carol is on today's roster
+      answeredByCommunity: 3, // q1, q2 (alice), q3 (bob); q4 is not answered
+      teamQuestions: 0,
+      actions: { snooze: 0, "not-a-question": 0, resolved: 0, take: 0 },
     });
   });
 
@@ -221,6 +232,10 @@ describe("buildDigest: 7-day metrics", () => {
       medianFirstResponseHours: 5, // [4, 6]
       p90FirstResponseHours: 5.8, // 4 + 0.9 * 2
       withinSlaRate: 2 / 3,
+      answeredByTeam: 0,
+      answeredByCommunity: 2, // q10, q11 (dave)
+      teamQuestions: 0,
+      actions: { snooze: 0, "not-a-question": 0, resolved: 0, take: 0 },
     });
   });
 

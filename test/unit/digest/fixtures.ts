@@ -50,6 +50,11 @@ export function thread(overrides: Partial<Thread> = {}): Thread {
     closedAt: null,
     excerpt: "How do I do the thing?",
     hasOpening: true,
+    acceptsAnswers: false,
+    snoozedUntil: null,
+    assignee: null,
+    assignedAt: null,
+    actions: [],
     ...overrides,
   };
 }

@@ -2,10 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Activity, ActivityKind, Actor } from "../../../shared/model/activity.ts";
 import { ThreadSchema, type AnswerPolicy } from "../../../shared/model/thread.ts";
-import { foldThread } from "../../../shared/threads/index.ts";
+import { foldThread, questionStatusAt } from "../../../shared/threads/index.ts";
 import { THREAD_ID, activity, asker, at, ciBot, helper, maintainer, otherHelper, person } from "./build.ts";
 
 const POLICIES: readonly AnswerPolicy[] = ["any-reply", "team-reply", "accepted"];
+const ADVOCATES: readonly Actor[] = [
+  { id: "advocate:dana@acme.example", login: "dana@acme.example", name: "Dana", isBot: false, isTeam: true },
+  { id: "advocate:sam@acme.example", login: "sam@acme.example", name: null, isBot: false, isTeam: true },
+];
 const CAST: readonly Actor[] = [asker, helper, otherHelper, maintainer, ciBot, person("ops", { isTeam: true, isBot: true })];
 const RUNS = 300;
 // Generous: hundreds of runs take about a second here, but CI machines share their cores.
@@ -21,6 +25,7 @@ const refSnapshot = fc.record({
   author: fc.constantFrom(asker, null),
   createdAt: fc.constantFrom(at(0), null),
   isQuestion: fc.boolean(),
+  acceptsAnswers: fc.constantFrom(true, false, undefined),
 });
 /** Copies of one natural id: edits with growing versions, sometimes a conflicting equal version. */
 const copies = fc.array(fc.record({ version: fc.constantFrom("0001", "0002", "0003"), excerpt: fc.string({ maxLength: 3 }), ref: refSnapshot }), {
@@ -37,6 +42,16 @@ const historyArb = fc
     deleteReplies: fc.array(fc.record({ reply: fc.nat(7), minute, ref: refSnapshot }), { maxLength: 4 }),
     verdicts: fc.array(fc.record({ kind: fc.constantFrom<ActivityKind>("answer_accepted", "answer_unaccepted"), reply: fc.nat(7), minute, actor: castMember, ref: refSnapshot }), { maxLength: 4 }),
     openedAt: minute,
+    // Digest actions: ids derived from a link, so two entries with one id are the same click twice.
+    actions: fc.array(
+      fc.record({
+        kind: fc.constantFrom<ActivityKind>("action_snooze", "action_not_a_question", "action_resolved", "action_take"),
+        link: fc.nat(3),
+        minute,
+        by: fc.constantFrom(ADVOCATES[0]!, ADVOCATES[1]!),
+      }),
+      { maxLength: 4 },
+    ),
   })
   .map((plan): Activity[] => {
     const out: Activity[] = [];
@@ -60,6 +75,23 @@ const historyArb = fc
     plan.verdicts.forEach((v, i) =>
       out.push(activity({ id: `verdict:${i}`, kind: v.kind, actor: v.actor, occurredAt: at(v.minute), target: replyId(v.reply), thread: v.ref })),
     );
+    const seenLinks = new Set<string>();
+    for (const a of plan.actions) {
+      const id = `action:${a.kind}:${a.link}`;
+      // One link is one stored activity: its first (only) version is what the store keeps.
+      if (seenLinks.has(id)) continue;
+      seenLinks.add(id);
+      out.push(
+        activity({
+          id,
+          kind: a.kind,
+          actor: a.by,
+          occurredAt: at(a.minute),
+          until: a.kind === "action_snooze" ? at(a.minute + 60) : null,
+          thread: { version: "" },
+        }),
+      );
+    }
     return out;
   })
   .filter((history) => history.length > 0);
@@ -95,6 +127,28 @@ describe("foldThread is a function of the set of activities", () => {
             if (thread.author !== null) expect(thread.firstResponder.id).not.toBe(thread.author.id);
           }
           if (thread.status === "answered" && policy === "accepted") expect(thread.acceptedAt).not.toBeNull();
+          // The status model agrees with the facts it is made of.
+          const actions = history.filter((a) => a.kind.startsWith("action_"));
+          const markedNotQuestion = actions.some((a) => a.kind === "action_not_a_question");
+          if (markedNotQuestion) expect(thread.questionStatus).toBe("not-a-question");
+          if (!thread.isQuestion) expect(thread.questionStatus).toBe("not-a-question");
+          if (thread.questionStatus === "needs-first-response") expect([thread.status, thread.firstResponseAt]).toEqual(["open", null]);
+          if (thread.questionStatus === "awaiting-team") expect(policy).toBe("team-reply");
+          if (thread.questionStatus === "answered-unmarked") expect([thread.acceptsAnswers, thread.acceptedAt, thread.closedAt]).toEqual([true, null, null]);
+          if (thread.questionStatus === "resolved") expect(thread.status === "closed" || thread.status === "deleted" || thread.status === "open").toBe(true);
+          if (thread.questionStatus === "resolved") expect(thread.closedAt !== null || thread.status === "deleted").toBe(true);
+          expect(thread.questionStatus).not.toBe("snoozed");
+          expect(thread.actions).toHaveLength(actions.length);
+          const snoozeEnds = actions.filter((a) => a.kind === "action_snooze").map((a) => Date.parse(a.until!));
+          expect(thread.snoozedUntil === null ? null : Date.parse(thread.snoozedUntil)).toBe(snoozeEnds.length ? Math.max(...snoozeEnds) : null);
+          expect(thread.assignee === null).toBe(!actions.some((a) => a.kind === "action_take"));
+          // Actions never count as responses and never move the last activity.
+          expect(thread.firstResponder?.id.startsWith("advocate:") ?? false).toBe(false);
+          if (thread.snoozedUntil !== null) {
+            const during = questionStatusAt(thread, new Date(Date.parse(thread.snoozedUntil) - 1));
+            expect(during === "snoozed" || !["needs-first-response", "awaiting-team", "answered-unmarked"].includes(thread.questionStatus!)).toBe(true);
+            expect(questionStatusAt(thread, new Date(thread.snoozedUntil))).toBe(thread.questionStatus);
+          }
         }
       }),
       { numRuns: RUNS },
