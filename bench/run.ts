@@ -9,6 +9,7 @@ import { loadStackConfig } from "../infra/aws/stack.ts";
 import { runBundlesBench } from "./bundles.ts";
 import { runCostBench } from "./cost.ts";
 import { runNormalisationBench } from "./normalisation.ts";
+import { runExportBench } from "./export.ts";
 import { runSlackClassifierBench } from "./slack-classifier.ts";
 
 // The config `cdk synth` would use (./community-signals.config.json, else the defaults).
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => unknown> = {
   normalisation: () => runNormalisationBench(),
   bundles: () => runBundlesBench(config),
   cost: () => runCostBench(config),
+  export: () => runExportBench(),
   classifier: () => runSlackClassifierBench(),
 };
 

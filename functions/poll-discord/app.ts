@@ -40,6 +40,6 @@ export function runDiscordPoll(deps: DiscordPollDeps): Promise<PollReport> {
     now: deps.now ?? (() => new Date()),
     newId: randomUUID,
     ...(deps.log ? { log: deps.log } : {}),
-    ...(deps.lookbackDays !== undefined ? { lookbackDays: deps.lookbackDays } : {}),
+    lookbackDays: deps.lookbackDays ?? deps.config.sources.discord?.lookbackDays ?? 7,
   });
 }

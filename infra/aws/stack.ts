@@ -15,7 +15,12 @@ import {
 } from "aws-cdk-lib/aws-ses";
 import type { Construct } from "constructs";
 import { type Config, ConfigError, parseConfig, parseConfigText } from "../../shared/model/config.ts";
+import { Analytics, EXPORT_PREFIXES } from "./constructs/analytics.ts";
 import { DigestSchedules, digestSlots } from "./constructs/digest-schedules.ts";
+import { DiscordPoller } from "./constructs/discord-poller.ts";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { POLLED_SOURCES } from "../../shared/sources/index.ts";
 import { IngestQueue } from "./constructs/ingest-queue.ts";
 import { Monitoring } from "./constructs/monitoring.ts";
 import { SignalsFunction } from "./constructs/signals-function.ts";
@@ -52,11 +57,13 @@ export function loadStackConfig(configPath: string | undefined, cwd = process.cw
   return { config: parseConfigText(readFileSync(absolute, "utf8"), where), fromFile: true };
 }
 
-/** Source name and its secret's name, for every enabled source (one secret per name). */
+/** Source name and its secret's name, for every enabled webhook source (one secret per name). */
 export function enabledSourceSecrets(config: Config): { source: string; secretName: string }[] {
   const seen = new Set<string>();
   const result: { source: string; secretName: string }[] = [];
   for (const [source, settings] of Object.entries(config.sources)) {
+    // Polled sources (Discord) have their own function and secret: ingest never sees them.
+    if ((POLLED_SOURCES as readonly string[]).includes(source)) continue;
     if (!settings?.enabled || seen.has(settings.secretName)) continue;
     seen.add(settings.secretName);
     result.push({ source, secretName: settings.secretName });
@@ -81,12 +88,16 @@ export class CommunitySignalsStack extends Stack {
   readonly api: WebhookApi;
   readonly schedules: DigestSchedules;
   readonly monitoring: Monitoring;
+  readonly export: SignalsFunction;
+  readonly analytics: Analytics;
+  readonly discordPoller: DiscordPoller | null;
   readonly mailConfigurationSet: ConfigurationSet;
   readonly senderIdentity: EmailIdentity;
 
   constructor(scope: Construct, id: string, props: CommunitySignalsStackProps) {
     super(scope, id, {
-      description: "community-signals: webhooks -> queue -> DynamoDB -> daily digest of unanswered questions",
+      description:
+        "community-signals: webhooks -> queue -> DynamoDB -> daily digest of unanswered questions; daily Parquet export for Athena",
       ...props,
     });
     const { config } = props;
@@ -212,6 +223,42 @@ export class CommunitySignalsStack extends Stack {
       alarmTopicArn: config.aws.alarmTopicArn,
     });
 
+    // The export reads days through the by-day index and rewrites whole days, so a run is idempotent.
+    this.export = new SignalsFunction(this, "ExportFunction", {
+      name: "export",
+      projectRoot,
+      config,
+      description: "community-signals: export each day's activities and thread states to S3 as Parquet",
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    });
+    this.export.bindTable(this.table.table, "export");
+    this.export.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(2) });
+    this.analytics = new Analytics(this, "Analytics", {
+      analytics: config.analytics,
+      exportFunction: this.export.fn,
+      alarmTopic: this.monitoring.topic,
+      accessLogRetentionDays: config.aws.logRetentionDays,
+    });
+    this.export.bindExportBucket(this.analytics.bucket, EXPORT_PREFIXES);
+
+    const discord = config.sources.discord;
+    this.discordPoller = discord?.enabled
+      ? new DiscordPoller(this, "DiscordPoller", { config, discord, projectRoot, table: this.table.table, queue: this.ingestQueue.queue })
+      : null;
+    if (this.discordPoller) {
+      const pollErrors = new Alarm(this, "DiscordPollErrors", {
+        alarmDescription: "The Discord poller failed (bad token, missing intent, or rate limits it gave up on); see its log.",
+        metric: this.discordPoller.fn.fn.metricErrors({ period: Duration.minutes(15) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      pollErrors.addAlarmAction(new SnsAction(this.monitoring.topic));
+      new CfnOutput(this, "DiscordTokenSecretArn", { value: this.discordPoller.token.secretArn });
+    }
+
     new CfnOutput(this, "HealthUrl", { value: `${this.api.url}health` });
     for (const { source, secretName, secret } of webhookSecrets) {
       new CfnOutput(this, `WebhookUrl${capitalize(source)}`, { value: `${this.api.url}webhooks/${source}` });
@@ -223,5 +270,10 @@ export class CommunitySignalsStack extends Stack {
     new CfnOutput(this, "ScheduleDeadLetterQueueUrl", { value: this.schedules.deadLetterQueue.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, "SenderIdentity", { value: this.senderIdentity.emailIdentityName });
+    new CfnOutput(this, "ExportBucketName", { value: this.analytics.bucket.bucketName });
+    new CfnOutput(this, "ExportFunctionName", { value: this.export.fn.functionName });
+    new CfnOutput(this, "GlueDatabaseName", { value: this.analytics.database.ref });
+    new CfnOutput(this, "AthenaWorkGroupName", { value: this.analytics.workGroup.ref });
+    new CfnOutput(this, "AthenaResultsBucketName", { value: this.analytics.resultsBucket.bucketName });
   }
 }

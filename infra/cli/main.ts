@@ -3,12 +3,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { digestAt, renderDigest, sendDigests } from "../../functions/digest/app.ts";
+import { digestAt, renderDigest, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
 import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
+import { readDevLock } from "../local/emulators/lock.ts";
 import { localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
+import { registerAnalyticsCommands } from "./analytics.ts";
 
 const DEFAULT_CONFIG = "community-signals.config.json";
 const DEFAULT_DATA_DIR = ".local";
@@ -137,15 +139,23 @@ export function buildCli(): Command {
     .option("--text", "print the plain-text email")
     .option("--html <file>", "write the HTML email to a file")
     .option("--send", "email it to the configured recipients (at most once per recipient per day)")
-    .option("--recipient <email>", "only this recipient (their filters apply)")
+    .option("--recipient <email>", "as this recipient gets it: their filters, SLA and action links (with --send: only them)")
     .addOption(new Option("--at <time>", "build as of this ISO time").argParser(parseInstant))
     .action(async (opts: { config: string; dataDir: string; json?: boolean; text?: boolean; html?: string; send?: boolean; recipient?: string; at?: Date }) => {
       const config = loadConfigFile(opts.config);
       const at = opts.at ?? new Date();
       const recipient = opts.recipient ? config.digest.recipients.find((r) => r.email.toLowerCase() === opts.recipient?.toLowerCase()) : null;
       if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
+      // Links point where the recipient can click them: actions.baseUrl, else the running dev stack.
+      const devUrl = readDevLock(resolve(opts.dataDir))?.endpoints.http || null;
+      const links = await resolveActionLinks(config, localSecrets(config, opts.dataDir).resolver, devUrl);
+      if (config.actions.enabled && !links && (recipient || opts.send)) {
+        console.error(
+          `note: no action links (${config.actions.baseUrl || devUrl ? `${config.actions.secretName} is not set` : "no actions.baseUrl and no running dev stack"})`,
+        );
+      }
       await withLocalServices(opts.dataDir, { ses: !!opts.send }, async ({ store, mailer, mailViewerUrl }) => {
-        const deps = { config, store, ...(mailer ? { mailer } : {}) };
+        const deps = { config, store, links, ...(mailer ? { mailer } : {}) };
         const digest = await digestAt(deps, at, recipient ?? null);
         const rendered = renderDigest(digest, config);
         if (opts.html) {
@@ -162,6 +172,8 @@ export function buildCli(): Command {
         }
       });
     });
+
+  registerAnalyticsCommands(program);
 
   for (const [name, description] of [
     ["synth", "synthesise the AWS CloudFormation template (offline, no credentials needed)"],

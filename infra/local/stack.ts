@@ -14,7 +14,11 @@ import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts";
 import { enabledWebhookSources } from "../../shared/sources/index.ts";
 import { createNormalizeHandler } from "../../functions/normalize/app.ts";
-import { digestSchedules, localDay, sendDigests } from "../../functions/digest/app.ts";
+import { runDiscordPoll } from "../../functions/poll-discord/app.ts";
+import { digestSchedules, localDay, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
+import { runDailyExport } from "../../functions/export/app.ts";
+import { S3Client } from "@aws-sdk/client-s3";
+import { S3ExportSink } from "../../shared/export/sink.ts";
 import type { Config } from "../../shared/model/config.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { Mailer } from "../../shared/mail/ses.ts";
@@ -27,12 +31,16 @@ import { startDynamoDbLocal, type DynamoDbLocal } from "./emulators/dynamodb-loc
 import { acquireDevLock, readDevLock, type DevLockInfo } from "./emulators/lock.ts";
 import { startSes, type SentMail } from "./emulators/ses.ts";
 import { startSqs } from "./emulators/sqs.ts";
-import { startFrontDoor } from "./http.ts";
+import { localS3ClientConfig, startS3, type LocalS3 } from "./emulators/s3.ts";
+import { localActionsRoute, startFrontDoor } from "./http.ts";
 import { SqsEventSourcePoller } from "./poller.ts";
 
 export const LOCAL_TABLE = "community-signals";
 const QUEUE_NAME = "community-signals-ingest";
 const DLQ_NAME = "community-signals-ingest-dlq";
+/** The local export bucket; its objects are files under `<data dir>/s3/<bucket>/`. */
+export const LOCAL_EXPORT_BUCKET = "community-signals-export";
+export const localS3Directory = (dataDir: string) => join(resolve(dataDir), "s3");
 
 export type LogLine = (line: string) => void;
 
@@ -44,7 +52,7 @@ export interface LocalStackOptions {
   log?: LogLine;
   /** Failed records become visible again after this many seconds (default 2). */
   retryDelaySeconds?: number;
-  /** Run the daily digest timer (default true). */
+  /** Run the daily digest and export timers (default true). */
   schedule?: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -57,6 +65,10 @@ export interface LocalStack {
   /** Mail the local SES server accepted, oldest first. */
   outbox(): Promise<SentMail[]>;
   store: SignalStore;
+  /** The export bucket on the local S3 server (what the export function writes in AWS). */
+  exportSink: S3ExportSink;
+  /** Folder holding the local S3 server's buckets (`<data dir>/s3`). */
+  s3Directory: string;
   health(): Promise<HealthReport>;
   /** Resolves once the queue is empty and nothing is in flight. */
   drained(timeoutMs?: number): Promise<HealthReport>;
@@ -85,7 +97,8 @@ export function localSecrets(config: Config, dataDir: string, env: NodeJS.Proces
   const file = join(dataDir, "secrets.json");
   const stored: Record<string, string> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
   const generated: string[] = [];
-  const names = enabledWebhookSources(config).map((s) => s.secretName);
+  // Webhook secrets, and the key that signs the digest's action links.
+  const names = [...enabledWebhookSources(config).map((s) => s.secretName), ...(config.actions.enabled ? [config.actions.secretName] : [])];
   for (const name of names) {
     if (env[name] || stored[name] || !create) continue;
     stored[name] = randomBytes(24).toString("hex");
@@ -179,7 +192,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     pid: process.pid,
     startedAt: new Date(startedAt).toISOString(),
     port: options.port,
-    endpoints: { dynamodb: "", sqs: "", ses: "", queueUrl: "", dlqUrl: "", http: "" },
+    endpoints: { dynamodb: "", sqs: "", ses: "", queueUrl: "", dlqUrl: "", http: "", s3: "" },
   });
 
   const stops: (() => Promise<void>)[] = [];
@@ -191,12 +204,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const { resolver, generated } = localSecrets(config, dataDir, options.env ?? process.env, true);
     for (const name of generated) log(`${name} is not set: generated one and stored it in ${join(dataDir, "secrets.json")}`);
 
-    const [dynamo, sqsServer, ses] = await Promise.all([
+    const s3Directory = localS3Directory(dataDir);
+    const [dynamo, sqsServer, ses, s3] = await Promise.all([
       startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb") }),
       startSqs(),
       startSes(),
+      startS3({ directory: s3Directory, buckets: [LOCAL_EXPORT_BUCKET] }),
     ]);
-    stops.push(() => dynamo.stop(), () => sqsServer.stop(), () => ses.stop());
+    stops.push(() => dynamo.stop(), () => sqsServer.stop(), () => ses.stop(), () => s3.stop());
+    const exportSink = new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET);
 
     const ddbClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     await ensureTable(ddbClient, LOCAL_TABLE);
@@ -213,10 +229,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
 
     const webhookCounts: HealthReport["webhooks"] = {};
+    const envelopeQueue = new EnvelopeQueue(sqs, queueUrl, config.queue.maxMessageBytes);
     const ingest = createIngest({
       config,
       secrets: resolver,
-      queue: new EnvelopeQueue(sqs, queueUrl, config.queue.maxMessageBytes),
+      queue: envelopeQueue,
       observer: {
         outcome(source, outcome, detail) {
           const counts = (webhookCounts[source] ??= {});
@@ -271,6 +288,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     front = await startFrontDoor(
       {
         webhook: ingest,
+        actions: localActionsRoute({ config, store, secrets: resolver, log }),
         health,
         index: () =>
           [
@@ -286,14 +304,43 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => front.close());
 
     if (options.schedule ?? true) {
-      const timer = startDigestTimer(config, async (timeZone, at) => {
-        const results = await sendDigests({ config, store, mailer }, { at, timeZone });
-        for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)`);
-      }, log);
+      const timer = startDailyTimer(
+        digestSchedules(config),
+        async ({ time, timeZone }, at) => {
+          const links = await resolveActionLinks(config, resolver, front.url);
+          const results = await sendDigests({ config, store, mailer, links }, { at, time, timeZone });
+          for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)`);
+        },
+        ({ time, timeZone }, err) => log(`digest (${time} ${timeZone}) failed: ${err.message}`),
+      );
       stops.push(async () => clearInterval(timer));
+      const exportTimer = startDailyTimer(
+        [{ time: config.analytics.exportTime, timeZone: config.analytics.timeZone }],
+        async (_schedule, at) => {
+          const results = await runDailyExport({ config, store, sink: exportSink }, at);
+          for (const r of results) log(`export ${r.day}: ${r.activities.rows} activities, ${r.threads.rows} threads`);
+        },
+        (_schedule, err) => log(`export failed: ${err.message}`),
+      );
+      stops.push(async () => clearInterval(exportTimer));
     }
 
-    const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, ses: ses.endpoint, queueUrl, dlqUrl, http: front.url };
+    const discord = config.sources.discord;
+    if (discord?.enabled) {
+      const token = await resolver.get(discord.secretName);
+      if (!token) {
+        log(`${discord.secretName} is not set: Discord polling is off (set it to the bot token to read ${discord.channels.length} channel(s))`);
+      } else {
+        const stopPolling = startDiscordPolling(discord.pollIntervalSeconds, () =>
+          runDiscordPoll({ config, store, queue: envelopeQueue, token, log: (line) => log(line) }).then((report) => {
+            if (report.envelopesSent > 0) log(`discord: ${report.messagesRead} message(s) read, ${report.envelopesSent} envelope(s) queued`);
+          }),
+        (err) => log(`discord poll failed: ${err.message}`));
+        stops.push(stopPolling);
+      }
+    }
+
+    const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, ses: ses.endpoint, queueUrl, dlqUrl, http: front.url, s3: s3.endpoint };
     lock.update({ pid: process.pid, startedAt: new Date(startedAt).toISOString(), port: Number(new URL(front.url).port), endpoints });
     stops.unshift(async () => lock.release());
 
@@ -304,6 +351,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints,
       outbox: () => ses.outbox(),
       store,
+      exportSink,
+      s3Directory,
       health,
       async drained(timeoutMs = 60_000) {
         const deadline = Date.now() + timeoutMs;
@@ -324,16 +373,48 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 /** Fires `send(timeZone)` once per local day when a schedule's local time comes round. */
-function startDigestTimer(config: Config, send: (timeZone: string, at: Date) => Promise<void>, log: LogLine): NodeJS.Timeout {
+/**
+ * Plays the poller's rate schedule: a run now, then one every interval, never two at once
+ * (as reserved concurrency 1 does in AWS). Resolves stop once the run in flight is done.
+ */
+function startDiscordPolling(intervalSeconds: number, run: () => Promise<void>, onError: (err: Error) => void): () => Promise<void> {
+  let current: Promise<void> | null = null;
+  const tick = () => {
+    if (current) return;
+    current = run()
+      .catch(onError)
+      .finally(() => (current = null));
+  };
+  tick();
+  const timer = setInterval(tick, intervalSeconds * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await current;
+  };
+}
+
+interface DailySchedule {
+  time: string;
+  timeZone: string;
+}
+
+/** The local stand-in for EventBridge Scheduler crons: each schedule fires once per local day at its time. */
+function startDailyTimer(
+  schedules: readonly DailySchedule[],
+  send: (schedule: DailySchedule, at: Date) => Promise<void>,
+  onError: (schedule: DailySchedule, err: Error) => void,
+): NodeJS.Timeout {
   const fired = new Set<string>();
   const tick = () => {
     const now = new Date();
-    for (const { time, timeZone } of digestSchedules(config)) {
+    for (const schedule of schedules) {
+      const { time, timeZone } = schedule;
       const local = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(now);
-      const key = `${timeZone}@${localDay(now, timeZone)}`;
+      const key = `${time}@${timeZone}@${localDay(now, timeZone)}`;
       if (local === time && !fired.has(key)) {
         fired.add(key);
-        send(timeZone, now).catch((err: Error) => log(`digest (${timeZone}) failed: ${err.message}`));
+        send(schedule, now).catch((err: Error) => onError(schedule, err));
       }
     }
   };
@@ -346,29 +427,53 @@ function startDigestTimer(config: Config, send: (timeZone: string, at: Date) => 
  * For CLI commands other than `dev`: use the running dev stack's emulators when there is one
  * on this data dir, else start DynamoDB Local (and the SES emulator if asked) just for `fn`.
  */
+export interface LocalServices {
+  store: SignalStore;
+  mailer: Mailer | null;
+  viaDev: boolean;
+  mailViewerUrl: string | null;
+  /** The export bucket on a local S3 server, when asked for with `needs.s3`. */
+  exportSink: S3ExportSink | null;
+}
+
 export async function withLocalServices<T>(
   dataDir: string,
-  needs: { ses?: boolean },
-  fn: (services: { store: SignalStore; mailer: Mailer | null; viaDev: boolean; mailViewerUrl: string | null }) => Promise<T>,
+  needs: { ses?: boolean; s3?: boolean },
+  fn: (services: LocalServices) => Promise<T>,
 ): Promise<T> {
   const dir = resolve(dataDir);
   const running = readDevLock(dir);
   if (running && running.endpoints.dynamodb) {
     const store = new SignalStore(createDocumentClient(localClientConfig(running.endpoints.dynamodb)), LOCAL_TABLE);
     const mailer = needs.ses ? new Mailer(new SESv2Client(localClientConfig(running.endpoints.ses))) : null;
-    return fn({ store, mailer, viaDev: true, mailViewerUrl: running.endpoints.ses || null });
+    // A dev started before the S3 server existed has no s3 endpoint: serve the same folder ourselves.
+    const ownS3 = needs.s3 && !running.endpoints.s3 ? await startS3({ directory: localS3Directory(dir), buckets: [LOCAL_EXPORT_BUCKET] }) : null;
+    try {
+      const s3Endpoint = ownS3?.endpoint ?? running.endpoints.s3;
+      const exportSink = needs.s3 && s3Endpoint ? new S3ExportSink(new S3Client(localS3ClientConfig(s3Endpoint)), LOCAL_EXPORT_BUCKET) : null;
+      return await fn({ store, mailer, viaDev: true, mailViewerUrl: running.endpoints.ses || null, exportSink });
+    } finally {
+      await ownS3?.stop();
+    }
   }
   // Hold the data dir while our own DynamoDB Local uses it, so no dev can start on it meanwhile.
   const lock = acquireDevLock(dir, { pid: process.pid, startedAt: new Date().toISOString(), port: 0 });
   let dynamo: DynamoDbLocal | null = null;
   let ses: Awaited<ReturnType<typeof startSes>> | null = null;
+  let s3: LocalS3 | null = null;
   try {
-    [dynamo, ses] = await Promise.all([startDynamoDbLocal({ dataDir: join(dir, "dynamodb") }), needs.ses ? startSes() : Promise.resolve(null)]);
+    [dynamo, ses, s3] = await Promise.all([
+      startDynamoDbLocal({ dataDir: join(dir, "dynamodb") }),
+      needs.ses ? startSes() : Promise.resolve(null),
+      needs.s3 ? startS3({ directory: localS3Directory(dir), buckets: [LOCAL_EXPORT_BUCKET] }) : Promise.resolve(null),
+    ]);
     await ensureTable(new DynamoDBClient(localClientConfig(dynamo.endpoint)), LOCAL_TABLE);
     const store = new SignalStore(createDocumentClient(localClientConfig(dynamo.endpoint)), LOCAL_TABLE);
     const mailer = ses ? new Mailer(new SESv2Client(localClientConfig(ses.endpoint))) : null;
-    return await fn({ store, mailer, viaDev: false, mailViewerUrl: ses?.viewerUrl ?? null });
+    const exportSink = s3 ? new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET) : null;
+    return await fn({ store, mailer, viaDev: false, mailViewerUrl: ses?.viewerUrl ?? null, exportSink });
   } finally {
+    await s3?.stop();
     await ses?.stop();
     await dynamo?.stop();
     lock.release();

@@ -18,7 +18,7 @@ export function testConfig(overrides: Partial<ConfigInput> = {}) {
   });
 }
 
-export async function startTestStack(opts: { config?: ReturnType<typeof testConfig>; dataDir?: string } = {}): Promise<{
+export async function startTestStack(opts: { config?: ReturnType<typeof testConfig>; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{
   stack: LocalStack;
   dataDir: string;
   cleanup(): Promise<void>;
@@ -30,7 +30,7 @@ export async function startTestStack(opts: { config?: ReturnType<typeof testConf
     port: 0,
     retryDelaySeconds: 1,
     schedule: false,
-    env: { GITHUB_WEBHOOK_SECRET: TEST_SECRET },
+    env: { GITHUB_WEBHOOK_SECRET: TEST_SECRET, ...opts.env },
   });
   return {
     stack,

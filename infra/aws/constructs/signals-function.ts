@@ -1,20 +1,21 @@
 import path from "node:path";
-import { Duration, Stack, Validations } from "aws-cdk-lib";
+import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IConfigurationSet, IEmailIdentity } from "aws-cdk-lib/aws-ses";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Config } from "../../../shared/model/config.ts";
-import { ALL_INDEXES } from "../../../shared/store/table.ts";
+import { ALL_INDEXES, type IndexDefinition, INDEXES } from "../../../shared/store/table.ts";
 
 /** The Lambda entry points under functions/<name>/handler.ts. */
-export type FunctionName = "ingest" | "normalize" | "digest";
+export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-discord";
 
 export interface SignalsFunctionProps {
   name: FunctionName;
@@ -33,12 +34,25 @@ export interface SignalsFunctionProps {
  * digest-sends: read, plus PutItem and DeleteItem only on items whose partition key starts
  *   with DIGEST# (the digest's conditional send records and their release after a failed send).
  * write: read, plus PutItem on the table (the normaliser's activities and versioned summaries).
+ * export: GetItem and Query on the table (thread summaries, late-arrival markers, its run
+ *   records) and on the by-day index only, plus PutItem only on items whose partition key starts
+ *   with EXPORT# (what it exported, and its last run). Forgetting a member (member index,
+ *   deletes) is the operator's CLI, not this function.
  * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
  * IAM has no action of that name.
  */
-export type TableAccess = "read" | "digest-sends" | "write";
+export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors";
 
-const TABLE_ACTIONS: Record<TableAccess, { tableAndIndexes: string[]; tableOnly: string[]; leadingKeys?: string[] }> = {
+interface TableGrant {
+  /** On the table and on `indexes`. */
+  tableAndIndexes: string[];
+  /** The indexes the function queries; every index when absent. */
+  indexes?: readonly IndexDefinition[];
+  tableOnly: string[];
+  leadingKeys?: string[];
+}
+
+const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
   read: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: [] },
   "digest-sends": {
     tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
@@ -46,6 +60,14 @@ const TABLE_ACTIONS: Record<TableAccess, { tableAndIndexes: string[]; tableOnly:
     leadingKeys: ["DIGEST#*"],
   },
   write: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: ["dynamodb:PutItem"] },
+  export: {
+    tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
+    indexes: [INDEXES.byDay],
+    tableOnly: ["dynamodb:PutItem"],
+    leadingKeys: ["EXPORT#*"],
+  },
+  // The Discord poller reads and moves its cursors, nothing else.
+  cursors: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"], leadingKeys: ["CURSOR#*"] },
 };
 
 /**
@@ -133,10 +155,12 @@ export class SignalsFunction extends Construct {
     this.fn.addEnvironment("TABLE_NAME", table.tableName);
     const actions = TABLE_ACTIONS[access];
     // Each index named explicitly: a wildcard would also cover indexes added later.
-    const indexArns = ALL_INDEXES.map((index) => `${table.tableArn}/index/${index.indexName}`);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: actions.tableAndIndexes, resources: [table.tableArn, ...indexArns] }),
-    );
+    const indexArns = (actions.indexes ?? ALL_INDEXES).map((index) => `${table.tableArn}/index/${index.indexName}`);
+    if (actions.tableAndIndexes.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: actions.tableAndIndexes, resources: [table.tableArn, ...indexArns] }),
+      );
+    }
     if (actions.tableOnly.length > 0) {
       this.role.addToPrincipalPolicy(
         new PolicyStatement({
@@ -147,6 +171,41 @@ export class SignalsFunction extends Construct {
             : {}),
         }),
       );
+    }
+  }
+
+  /**
+   * BUCKET_NAME plus object writes and deletes under `prefixes` alone, and listing only with an
+   * `s3:prefix` inside them (the export lists a day's folder to remove stale files; it never
+   * reads an object back). The bucket uses S3-managed keys, so no KMS grant.
+   */
+  bindExportBucket(bucket: Bucket, prefixes: readonly string[]): void {
+    if (prefixes.length === 0 || prefixes.some((prefix) => !/^[a-z0-9_-]+\/$/.test(prefix))) {
+      throw new Error(`bindExportBucket: prefixes must be folder names ending in "/", got ${JSON.stringify(prefixes)}`);
+    }
+    this.fn.addEnvironment("BUCKET_NAME", bucket.bucketName);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        // DeleteObjects (the batch call) is authorised key by key through DeleteObject.
+        actions: ["s3:DeleteObject", "s3:PutObject"],
+        resources: prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": prefixes.map((prefix) => `${prefix}*`) } },
+      }),
+    );
+    const bucketLogicalId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+    for (const prefix of prefixes) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
+        reason:
+          `The export writes one object per day and part under ${prefix}dt=YYYY-MM-DD/ and replaces a day's files when ` +
+          "it re-exports it; the object names are not known at deploy time, so the grant is the prefix, nothing wider.",
+      });
     }
   }
 

@@ -1,13 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { App, type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
-import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestSlots } from "../../../infra/aws/constructs/digest-schedules.ts";
 import { SignalsFunction } from "../../../infra/aws/constructs/signals-function.ts";
@@ -20,6 +18,17 @@ import {
 } from "../../../infra/aws/stack.ts";
 import { type Config, ConfigError, type ConfigInput, parseConfig } from "../../../shared/model/config.ts";
 import { ALL_INDEXES, KEY_ATTRIBUTES, TABLE_KEYS, TTL_ATTRIBUTE } from "../../../shared/store/table.ts";
+import {
+  allowedActions,
+  arnOf,
+  fakeProjectRoot,
+  logicalId,
+  ref,
+  removeTempDirs,
+  roleStatements,
+  synthStack,
+  tempDir,
+} from "./template-helpers.ts";
 
 // Every value differs from the schema default, so a test passing on defaults proves nothing.
 const CONFIG_INPUT: ConfigInput = {
@@ -46,66 +55,13 @@ const CONFIG_INPUT: ConfigInput = {
 };
 const config = parseConfig(CONFIG_INPUT);
 
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
+afterAll(removeTempDirs);
 
-/**
- * NodejsFunction insists that its entry exists even when bundling is skipped, and functions/ is
- * not ours to write: build the stacks against a throwaway copy of the layout instead.
- */
-function fakeProjectRoot(handlerSource = "export const handler = async () => ({ ok: true });\n"): string {
-  const root = tempDir("cs-cdk-root-");
-  for (const name of ["ingest", "normalize", "digest"]) {
-    mkdirSync(path.join(root, "functions", name), { recursive: true });
-    writeFileSync(path.join(root, "functions", name, "handler.ts"), handlerSource);
-  }
-  writeFileSync(path.join(root, "package-lock.json"), "{}\n");
-  return root;
-}
-
-/** A template-only app: no esbuild, no built-in CloudFormation schema check (both slow). */
-function synthStack(input: ConfigInput, projectRoot = fakeProjectRoot()) {
-  const app = new App({
-    context: { "aws:cdk:bundling-stacks": [] },
-    outdir: tempDir("cs-cdk-out-"),
-    builtinCloudFormationValidation: false,
-  });
-  const stack = new CommunitySignalsStack(app, "Signals", { config: parseConfig(input), projectRoot });
-  return { app, stack, template: Template.fromStack(stack) };
-}
-
-const logicalId = (construct: IConstruct): string =>
-  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
-const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
-const arnOf = (construct: IConstruct) => ({ "Fn::GetAtt": [logicalId(construct), "Arn"] });
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-
-/** Every statement of every policy attached to the role, plus its inline and managed policies. */
-function roleStatements(template: Template, role: IConstruct): Statement[] {
-  const roleId = logicalId(role);
-  const roleResource = template.toJSON().Resources[roleId];
-  expect(roleResource?.Properties?.ManagedPolicyArns ?? []).toEqual([]);
-  const inline = (roleResource?.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
-  const attached = Object.values(template.findResources("AWS::IAM::Policy"))
-    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-    .map((policy) => policy.Properties as { PolicyDocument: { Statement: Statement[] } });
-  return [...inline, ...attached].flatMap((p) => p.PolicyDocument.Statement);
-}
-
-function allowedActions(template: Template, fn: SignalsFunction): string[] {
-  const statements = roleStatements(template, fn.role);
-  expect(statements.every((s) => s.Effect === "Allow")).toBe(true);
-  return [...new Set(statements.flatMap((s) => [s.Action].flat()))].sort();
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+/** The digest's schedules only (the export has its own, tested in analytics.test.ts). */
+const digestSchedules = (template: Template, stack: CommunitySignalsStack) =>
+  Object.values(template.findResources("AWS::Scheduler::Schedule"))
+    .map((s) => s.Properties)
+    .filter((p) => JSON.stringify(p.Target.Arn) === JSON.stringify(arnOf(stack.digest.fn)));
 
 describe("CommunitySignalsStack template", () => {
   let stack: CommunitySignalsStack;
@@ -247,7 +203,7 @@ describe("CommunitySignalsStack template", () => {
   });
 
   it("schedules the digest once per distinct local time, with time zone, input, retries and a DLQ", () => {
-    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map((s) => s.Properties);
+    const schedules = digestSchedules(template, stack);
     const slots = schedules
       .map((s) => ({
         expression: s.ScheduleExpression,
@@ -397,9 +353,7 @@ describe("CommunitySignalsStack with other settings", () => {
       digest: { recipients: [{ email: "p@example.org", timeZone: "Etc/GMT+1" }, { email: "m@example.org", timeZone: "Etc/GMT-1" }] },
       aws: { alarmTopicArn: topicArn },
     });
-    const timeZones = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
-      (s) => s.Properties.ScheduleExpressionTimezone,
-    );
+    const timeZones = digestSchedules(template, stack).map((s) => s.ScheduleExpressionTimezone);
     expect(timeZones.sort()).toEqual(["Etc/GMT+1", "Etc/GMT-1", "UTC"]);
     expect(Object.keys(template.findResources("AWS::SNS::Topic"))).toEqual([]);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmActions: [topicArn] });

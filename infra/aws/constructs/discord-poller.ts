@@ -1,0 +1,85 @@
+import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { Config, DiscordSourceConfig } from "../../../shared/model/config.ts";
+import { SignalsFunction } from "./signals-function.ts";
+
+export interface DiscordPollerProps {
+  config: Config;
+  discord: DiscordSourceConfig;
+  projectRoot: string;
+  table: ITable;
+  queue: IQueue;
+}
+
+/** EventBridge Scheduler's finest rate is one minute. */
+export function discordPollRateMinutes(discord: DiscordSourceConfig): number {
+  return Math.max(1, Math.ceil(discord.pollIntervalSeconds / 60));
+}
+
+/**
+ * Discord pushes no server messages over HTTP: a scheduled function reads each watched
+ * channel since its cursor and queues what it read, like a webhook. One run at a time
+ * (reserved concurrency 1), so cursors never race.
+ */
+export class DiscordPoller extends Construct {
+  readonly fn: SignalsFunction;
+  readonly token: Secret;
+  readonly schedule: Schedule;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: DiscordPollerProps) {
+    super(scope, id);
+    const { discord } = props;
+    this.token = new Secret(this, "BotToken", {
+      description: `community-signals: the Discord bot token (${discord.secretName}); put the real token here after deploying`,
+    });
+    Validations.of(this.token).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason: "A Discord bot token is issued by Discord's developer portal; it is reset there and pasted here, which no rotation Lambda can do.",
+    });
+
+    this.fn = new SignalsFunction(this, "Function", {
+      name: "poll-discord",
+      projectRoot: props.projectRoot,
+      config: props.config,
+      description: "community-signals: read watched Discord channels and queue new messages",
+      // A 429 may ask for a long wait; a run that cannot finish leaves its cursors for the next one.
+      timeout: Duration.minutes(5),
+      reservedConcurrency: 1,
+    });
+    this.fn.bindTable(props.table, "cursors");
+    this.fn.bindQueueSender(props.queue);
+    this.fn.bindSecret(discord.secretName, this.token);
+
+    const stack = Stack.of(this);
+    this.role = new Role(this, "SchedulerRole", {
+      description: "EventBridge Scheduler: start the community-signals Discord poller",
+      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: {
+            "aws:SourceAccount": stack.account,
+            "aws:SourceArn": stack.formatArn({ service: "scheduler", resource: "schedule-group", resourceName: "default" }),
+          },
+        },
+      }),
+    });
+    const fnLogicalId = stack.getLogicalId(this.fn.fn.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: "lambda:InvokeFunction on the poller and its versions/aliases (grantInvoke adds ':*'); the role can start nothing else.",
+    });
+    const minutes = discordPollRateMinutes(discord);
+    this.schedule = new Schedule(this, "Schedule", {
+      description: `community-signals: poll Discord every ${minutes} minute(s)`,
+      schedule: ScheduleExpression.rate(Duration.minutes(minutes)),
+      // No retries: the next run starts from the same cursors and reads what this one missed.
+      target: new LambdaInvoke(this.fn.fn, { input: ScheduleTargetInput.fromObject({}), retryAttempts: 0, role: this.role }),
+    });
+  }
+}
