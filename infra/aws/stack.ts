@@ -91,6 +91,8 @@ export class CommunitySignalsStack extends Stack {
   readonly export: SignalsFunction;
   readonly analytics: Analytics;
   readonly discordPoller: DiscordPoller | null;
+  readonly actions: SignalsFunction | null;
+  readonly actionsSecret: Secret | null;
   readonly mailConfigurationSet: ConfigurationSet;
   readonly senderIdentity: EmailIdentity;
 
@@ -203,12 +205,43 @@ export class CommunitySignalsStack extends Stack {
 
     this.schedules = new DigestSchedules(this, "DigestSchedules", { digest: this.digest.fn, slots: digestSlots(config) });
 
+    // The digest's signed action links: their own key, read by the digest (to sign) and the actions function (to check).
+    if (config.actions.enabled) {
+      this.actionsSecret = new Secret(this, "ActionsSigningSecret", {
+        description: `community-signals: HMAC key of the digest's action links (${config.actions.secretName})`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+      Validations.of(this.actionsSecret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason:
+          "Rotating the link key only invalidates links already mailed (they expire within actions.linkTtlHours anyway); " +
+          "it is rotated by hand with put-secret-value, no rotation Lambda needed.",
+      });
+      this.actions = new SignalsFunction(this, "ActionsFunction", {
+        name: "actions",
+        projectRoot,
+        config,
+        description: "community-signals: apply a signed action link from the digest (snooze, take, resolved, not a question)",
+        timeout: Duration.seconds(10),
+      });
+      this.actions.bindTable(this.table.table, "thread-actions");
+      this.actions.bindSecret(config.actions.secretName, this.actionsSecret);
+      this.digest.bindSecret(config.actions.secretName, this.actionsSecret);
+    } else {
+      this.actions = null;
+      this.actionsSecret = null;
+    }
+
     this.api = new WebhookApi(this, "Webhooks", {
       ingest: this.ingest.fn,
+      ...(this.actions ? { actions: this.actions.fn } : {}),
       rateLimit: config.aws.ingest.rateLimit,
       burstLimit: config.aws.ingest.burstLimit,
       logRetention,
     });
+
+    // Links in the email point at this API (unless config.actions.baseUrl names a custom domain).
+    if (this.actions) this.digest.fn.addEnvironment("ACTIONS_BASE_URL", this.api.api.apiEndpoint);
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       api: this.api.api,

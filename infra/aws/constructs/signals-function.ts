@@ -15,7 +15,7 @@ import type { Config } from "../../../shared/model/config.ts";
 import { ALL_INDEXES, type IndexDefinition, INDEXES } from "../../../shared/store/table.ts";
 
 /** The Lambda entry points under functions/<name>/handler.ts. */
-export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-discord";
+export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-discord" | "actions";
 
 export interface SignalsFunctionProps {
   name: FunctionName;
@@ -41,7 +41,7 @@ export interface SignalsFunctionProps {
  * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
  * IAM has no action of that name.
  */
-export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors";
+export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors" | "thread-actions";
 
 interface TableGrant {
   /** On the table and on `indexes`. */
@@ -66,6 +66,8 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     tableOnly: ["dynamodb:PutItem"],
     leadingKeys: ["EXPORT#*"],
   },
+  // The actions function reads one thread's partition, adds an action activity and refolds the summary.
+  "thread-actions": { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], indexes: [], tableOnly: ["dynamodb:PutItem"], leadingKeys: ["THREAD#*"] },
   // The Discord poller reads and moves its cursors, nothing else.
   cursors: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"], leadingKeys: ["CURSOR#*"] },
 };

@@ -8,6 +8,8 @@ import { Construct } from "constructs";
 
 export interface WebhookApiProps {
   ingest: IFunction;
+  /** The digest's action links (`/actions/{action}`); absent when actions are off. */
+  actions?: IFunction;
   /** Steady requests per second before API Gateway answers 429. */
   rateLimit: number;
   burstLimit: number;
@@ -15,7 +17,7 @@ export interface WebhookApiProps {
 }
 
 /**
- * The public front door: an HTTP API with exactly two routes. Anything else gets 404 from
+ * The public front door: an HTTP API with exactly the webhook, health and action routes. Anything else gets 404 from
  * API Gateway without invoking (or paying for) the function, and the stage throttle caps
  * what a flood can cost before Lambda concurrency is touched.
  */
@@ -47,6 +49,18 @@ export class WebhookApi extends Construct {
           "Webhook senders cannot sign requests with IAM or present JWTs; the ingest function authenticates every " +
           "webhook by the platform's HMAC signature over the raw body (401 otherwise), and /health reveals nothing.",
       });
+    }
+    if (props.actions) {
+      const actions = new HttpLambdaIntegration("Actions", props.actions, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
+      // GET shows a confirmation page (mail scanners prefetch links); only the POST changes anything.
+      for (const route of this.api.addRoutes({ path: "/actions/{action}", methods: [HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST], integration: actions })) {
+        Validations.of(route).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason:
+            "Action links are opened from an email by people without AWS credentials; each link is authorised by its own " +
+            "HMAC signature and expiry (403 otherwise), checked by the actions function.",
+        });
+      }
     }
 
     this.accessLogs = new LogGroup(this, "AccessLogs", { retention: props.logRetention });

@@ -244,9 +244,10 @@ describe("CommunitySignalsStack template", () => {
     });
   });
 
-  it("exposes POST /webhooks/{source} and GET /health only, payload 2.0, throttled and access-logged", () => {
+  it("exposes the webhook, health and action routes only, payload 2.0, throttled and access-logged", () => {
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map((r) => r.Properties.RouteKey);
-    expect(routes.sort()).toEqual(["GET /health", "POST /webhooks/{source}"]);
+    expect(routes.sort()).toEqual(["GET /actions/{action}", "GET /health", "HEAD /actions/{action}", "POST /actions/{action}", "POST /webhooks/{source}"]);
+    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationUri: arnOf(stack.actions!.fn), PayloadFormatVersion: "2.0" });
     template.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
       IntegrationType: "AWS_PROXY",
       PayloadFormatVersion: "2.0",
@@ -314,11 +315,22 @@ describe("CommunitySignalsStack template", () => {
         "dynamodb:Query",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        // the action links' signing key
+        "secretsmanager:GetSecretValue",
         "ses:SendEmail",
         // grantSendEmail adds it; SES v2 SendEmail with raw content is authorised by it
         "ses:SendRawEmail",
       ].sort(),
     );
+    expect(allowedActions(template, stack.actions!)).toEqual(
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"].sort(),
+    );
+    // It writes only into thread partitions (an action activity and the refolded summary).
+    const actionWrites = roleStatements(template, stack.actions!.role).filter((st) => [st.Action].flat().includes("dynamodb:PutItem"));
+    expect(actionWrites.map((st) => st.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["THREAD#*"] } }]);
+    const digestEnv = template.toJSON().Resources[logicalId(stack.digest.fn)].Properties.Environment.Variables;
+    expect(digestEnv.ACTIONS_BASE_URL).toEqual({ "Fn::GetAtt": [logicalId(stack.api.api), "ApiEndpoint"] });
+    expect(digestEnv.SECRET_ID_ACTIONS_SIGNING_SECRET).toEqual(ref(stack.actionsSecret!));
   });
 
   it("scopes grants to the resources: no '*', secrets only to ingest, writes only on the table itself", () => {
@@ -357,7 +369,8 @@ describe("CommunitySignalsStack with other settings", () => {
     expect(timeZones.sort()).toEqual(["Etc/GMT+1", "Etc/GMT-1", "UTC"]);
     expect(Object.keys(template.findResources("AWS::SNS::Topic"))).toEqual([]);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmActions: [topicArn] });
-    expect(Object.keys(template.findResources("AWS::SecretsManager::Secret"))).toEqual([]);
+    // Only the action links' own key: no webhook secret for a disabled source.
+    expect(Object.keys(template.findResources("AWS::SecretsManager::Secret"))).toEqual([logicalId(stack.actionsSecret!)]);
     const env = template.toJSON().Resources[logicalId(stack.ingest.fn)].Properties.Environment.Variables;
     expect(Object.keys(env).filter((k) => k.startsWith("SECRET_ID_"))).toEqual([]);
   });
