@@ -112,7 +112,7 @@ interface Sample {
 }
 
 function githubSamples(): Sample[] {
-  const dir = new URL("../samples/github/", import.meta.url).pathname;
+  const dir = new URL("../infra/local/samples/github/", import.meta.url).pathname;
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .sort()
@@ -237,9 +237,9 @@ function printMeasurements(week: Measured, redelivered: Measured, examples: Meas
   console.log("DynamoDB per webhook, measured on DynamoDB Local (ReturnConsumedCapacity TOTAL on every call)");
   console.log(`  ${"webhooks".padEnd(38)} ${"n".padStart(4)} ${"requests".padStart(9)} ${"WRU".padStart(7)} ${"RRU".padStart(7)}`);
   for (const [event, row] of [...week.perEvent].sort(([a], [b]) => a.localeCompare(b))) {
-    console.log(line(`  samples/github ${event}`, row.count, row.capacity));
+    console.log(line(`  infra/local/samples/github ${event}`, row.count, row.capacity));
   }
-  console.log(line("samples/github (a week, the mix)", week.webhooks, week.total));
+  console.log(line("infra/local/samples/github (a week, the mix)", week.webhooks, week.total));
   console.log(line("the same week redelivered", redelivered.webhooks, redelivered.total));
   console.log(line("@octokit/webhooks-examples (all)", examples.webhooks, examples.total));
   console.log(
@@ -329,7 +329,7 @@ function printCostTable(config: Config, m: CostInputs): void {
   const sum = (list: [string, string, number][]) => list.reduce((s, r) => s + r[2], 0);
 
   console.log(
-    `Monthly cost of ${n.toLocaleString("en")} webhooks (the samples/github mix), prices ${PRICES.asOf}`,
+    `Monthly cost of ${n.toLocaleString("en")} webhooks (the infra/local/samples/github mix), prices ${PRICES.asOf}`,
   );
   console.log(
     `  measured locally per webhook: ingest ${m.ingestMsPerWebhook.toFixed(1)} ms (verify + SendMessage to local SQS),` +

@@ -74,7 +74,7 @@ export function buildCli(): Command {
         `  health:             GET  ${stack.url}/health`,
         `  mail viewer:        ${stack.mailViewerUrl}`,
         `  digest:             ${config.digest.time} ${config.digest.timeZone} to ${config.digest.recipients.length} recipient(s)`,
-        `  try:                community-signals replay samples/github --url ${stack.url} --rebase`,
+        `  try:                community-signals replay infra/local/samples/github --url ${stack.url} --rebase`,
         "Ctrl-C stops everything.",
         "",
       ];

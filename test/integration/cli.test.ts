@@ -79,7 +79,7 @@ describe("community-signals CLI", () => {
 
   it("replays the bundled samples and lists the unanswered ones", async () => {
     for (const source of ["github", "discourse", "slack"]) {
-      const replay = run(["replay", join(import.meta.dirname, `../../samples/${source}`), "--url", url, "--config", configFile, "--data-dir", dataDir]);
+      const replay = run(["replay", join(import.meta.dirname, `../../infra/local/samples/${source}`), "--url", url, "--config", configFile, "--data-dir", dataDir]);
       expect(replay.stderr).toBe("");
       expect(replay.status).toBe(0);
       expect(replay.stdout).toMatch(/(\d+) of \1 accepted/);

@@ -8,7 +8,7 @@ import { parseConfig } from "../../shared/model/config.ts";
 import { FakeDiscord } from "../support/fake-discord.ts";
 import { startTestStack } from "../support/stack.ts";
 
-const SAMPLES = new URL("../../samples/discord/", import.meta.url);
+const SAMPLES = new URL("../../infra/local/samples/discord/", import.meta.url);
 
 describe("Discord polled by the local stack", () => {
   let fake: FakeDiscord;

@@ -137,7 +137,7 @@ export class FakeDiscord {
     return this;
   }
 
-  /** Load `samples/discord` (guild.json + messages/*.json). */
+  /** Load `infra/local/samples/discord` (guild.json + messages/*.json). */
   loadFolder(dir: URL): this {
     const guild = JSON.parse(readFileSync(new URL("guild.json", dir), "utf8")) as { channels: Json[]; threads: Json[] };
     for (const channel of [...guild.channels, ...guild.threads]) this.addChannel(channel);

@@ -8,7 +8,7 @@ import { DiscordClient, discordAdapter, pollDiscord, type PollReport } from "../
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { FakeDiscord, fakeClock } from "../../support/fake-discord.ts";
 
-const DIR = new URL("../../../samples/discord/", import.meta.url);
+const DIR = new URL("../../../infra/local/samples/discord/", import.meta.url);
 const WEEK_START = "2026-11-16T08:00:00.000Z";
 const WEEK_END = "2026-11-24T18:00:00.000Z";
 
@@ -58,7 +58,7 @@ function openQuestionTitles(policy: "any-reply" | "team-reply" | "accepted" = "a
     .map((t) => t.title);
 }
 
-describe("samples/discord, polled from the fake server", () => {
+describe("infra/local/samples/discord, polled from the fake server", () => {
   it("reads every sample message once, within the week, as valid activities", () => {
     expect(report.channels.map((c) => c.error)).toEqual([null, null, null]);
     // 14 in #help, 3 in its thread, 7 in #general, 8 in the forum's five posts.

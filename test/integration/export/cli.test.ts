@@ -28,7 +28,7 @@ beforeAll(async () => {
   writeFileSync(configFile, JSON.stringify({ name: "Acme Labs", sources: { github: { enabled: true } }, digest: { from: "signals@acme.example" } }));
   const { stack, cleanup } = await startTestStack({ config: testConfig(), dataDir });
   try {
-    await replaySamples(loadSamples(join(import.meta.dirname, "../../../samples/github")), {
+    await replaySamples(loadSamples(join(import.meta.dirname, "../../../infra/local/samples/github")), {
       url: stack.url,
       signer: () => ({ secret: TEST_SECRET, replay: enabledSource(testConfig(), "github")!.replay }),
     });

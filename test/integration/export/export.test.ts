@@ -38,7 +38,7 @@ async function sql(query: string): Promise<Record<string, unknown>[]> {
 beforeAll(async () => {
   ({ stack, dataDir, cleanup } = await startTestStack({ config }));
   const github = enabledSource(config, "github")!;
-  const results = await replaySamples(loadSamples(join(import.meta.dirname, "../../../samples/github")), {
+  const results = await replaySamples(loadSamples(join(import.meta.dirname, "../../../infra/local/samples/github")), {
     url: stack.url,
     signer: () => ({ secret: TEST_SECRET, replay: github.replay }),
     now: () => REPLAYED_AT,
@@ -122,7 +122,7 @@ describe("export of the sample week", () => {
 describe("example analyses (README), on the exported sample week", () => {
   it("questions per platform per week", async () => {
     const rows = await sql(EXAMPLE_ANALYSES.questionsPerPlatformPerWeek);
-    // README of samples/github: #412 #413 #414 #416 #418 #419 #421 in the week of Mon 16, #422 on Tue 24.
+    // README of infra/local/samples/github: #412 #413 #414 #416 #418 #419 #421 in the week of Mon 16, #422 on Tue 24.
     expect(rows).toEqual([
       { source: "github", week: "2026-11-16 00:00:00", questions: "7" },
       { source: "github", week: "2026-11-23 00:00:00", questions: "1" },

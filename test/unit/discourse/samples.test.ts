@@ -8,7 +8,7 @@ import { discourseAdapter, replayRequest } from "../../../shared/sources/discour
 import { foldThread } from "../../../shared/threads/index.ts";
 import { configWith } from "./helpers.ts";
 
-const DIR = new URL("../../../samples/discourse/", import.meta.url);
+const DIR = new URL("../../../infra/local/samples/discourse/", import.meta.url);
 const FILE_NAME = /^(\d{3})-([a-z_]+)\.json$/;
 const WEEK_START = "2026-11-16T08:00:00.000Z";
 const WEEK_END = "2026-11-24T18:00:00.000Z";
@@ -81,7 +81,7 @@ function openQuestionTitles(activities: Activity[], policy: AnswerPolicy): strin
     .map((t) => t.title);
 }
 
-describe("samples/discourse", () => {
+describe("infra/local/samples/discourse", () => {
   it("holds a believable week of 12 to 20 deliveries, each listed in the README", () => {
     expect(samples.length).toBeGreaterThanOrEqual(12);
     expect(samples.length).toBeLessThanOrEqual(20);

@@ -163,7 +163,7 @@ function httpEvent(method: string, rawPath: string, body = "", headers: Record<s
   };
 }
 
-const webhookBody = readFileSync(new URL("../../../samples/github/002-issues-opened.json", import.meta.url), "utf8");
+const webhookBody = readFileSync(new URL("../../../infra/local/samples/github/002-issues-opened.json", import.meta.url), "utf8");
 const issuePayload = JSON.stringify((JSON.parse(webhookBody) as { payload: unknown }).payload);
 const githubHeaders = (body: string, signed: boolean): Record<string, string> => ({
   "Content-Type": "application/json",

@@ -5,7 +5,7 @@ import type { Activity } from "../../../shared/model/activity.ts";
 import { githubAdapter, signGitHubBody } from "../../../shared/sources/github/index.ts";
 import { configWith, envelopeFor } from "./helpers.ts";
 
-const DIR = new URL("../../../samples/github/", import.meta.url);
+const DIR = new URL("../../../infra/local/samples/github/", import.meta.url);
 const FILE_NAME = /^(\d{3})-([a-z_]+)-([a-z_]+)\.json$/;
 const WEEK_START = "2026-11-16T08:00:00.000Z";
 const WEEK_END = "2026-11-24T18:00:00.000Z";
@@ -41,7 +41,7 @@ function normalizeSample(sample: Sample, i: number): Activity[] {
   );
 }
 
-describe("samples/github", () => {
+describe("infra/local/samples/github", () => {
   it("holds a believable week of 20 to 30 deliveries", () => {
     expect(samples.length).toBeGreaterThanOrEqual(20);
     expect(samples.length).toBeLessThanOrEqual(30);

@@ -7,7 +7,7 @@ import { replayRequest, slackAdapter } from "../../../shared/sources/slack/index
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { configWith, envelopeFor } from "./helpers.ts";
 
-const DIR = new URL("../../../samples/slack/", import.meta.url);
+const DIR = new URL("../../../infra/local/samples/slack/", import.meta.url);
 const FILE_NAME = /^(\d{3})-([a-z_]+)\.json$/;
 const WEEK_START = "2026-11-16T08:00:00.000Z";
 const WEEK_END = "2026-11-24T18:00:00.000Z";
@@ -74,7 +74,7 @@ function unanswered(activities: Activity[], policy: AnswerPolicy = "any-reply"):
     .map((t) => t.title);
 }
 
-describe("samples/slack", () => {
+describe("infra/local/samples/slack", () => {
   it("holds a believable week of 15 to 25 deliveries", () => {
     expect(samples.length).toBeGreaterThanOrEqual(15);
     expect(samples.length).toBeLessThanOrEqual(25);
