@@ -64,6 +64,8 @@ const IMPORT_ENV: Record<string, string> = {
   QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/signals",
   TABLE_NAME: "signals",
   SES_CONFIGURATION_SET: "signals",
+  BUCKET_NAME: "signals-exports",
+  ACTIONS_BASE_URL: "https://abc123.execute-api.us-east-1.amazonaws.com",
   SECRET_ID_GITHUB_WEBHOOK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:github",
 };
 

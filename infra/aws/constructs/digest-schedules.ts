@@ -5,6 +5,7 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/a
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { digestSchedules } from "../../../functions/digest/app.ts";
 import type { Config } from "../../../shared/model/config.ts";
 
 /** The digest function's input: which local time it was started for. */
@@ -14,12 +15,11 @@ export interface DigestSlot {
 }
 
 /**
- * One slot per distinct (time, time zone): the configured default plus every recipient's
- * time zone override, in first-seen order so the template is stable.
+ * One slot per distinct (time, time zone) among the digest's own and every recipient's: the
+ * same list the digest function and the local timer use, so a recipient's send time is honoured.
  */
 export function digestSlots(config: Config): DigestSlot[] {
-  const timeZones = [config.digest.timeZone, ...config.digest.recipients.map((r) => r.timeZone ?? config.digest.timeZone)];
-  return [...new Set(timeZones)].map((timeZone) => ({ time: config.digest.time, timeZone }));
+  return digestSchedules(config);
 }
 
 export interface DigestSchedulesProps {

@@ -459,12 +459,17 @@ describe("SignalsFunction bundling (esbuild, local)", () => {
 });
 
 describe("config helpers", () => {
-  it("derives one digest slot per distinct time zone, default first", () => {
+  it("derives one digest slot per distinct (time, time zone), recipients' own times included", () => {
     expect(digestSlots(config)).toEqual([
-      { time: "07:30", timeZone: "Europe/Berlin" },
       { time: "07:30", timeZone: "America/New_York" },
+      { time: "07:30", timeZone: "Europe/Berlin" },
     ]);
     expect(digestSlots(parseConfig({}))).toEqual([{ time: "08:00", timeZone: "UTC" }]);
+    const early = parseConfig({ digest: { time: "08:00", recipients: [{ email: "a@example.org", time: "06:45" }, { email: "b@example.org" }] } });
+    expect(digestSlots(early)).toEqual([
+      { time: "06:45", timeZone: "UTC" },
+      { time: "08:00", timeZone: "UTC" },
+    ]);
   });
 
   it("lists a secret for each enabled source only", () => {
