@@ -10,14 +10,13 @@ import { ACTION_KINDS, isActionActivity } from "../../shared/threads/index.ts";
 const DAY_MS = 86_400_000;
 
 /**
- * What the digest reads and writes. `SignalStore` has the first four; the two optional
- * methods are the ones the digest would like the store to serve from an index:
- * - `firstQuestionBy(actorId)`: the earliest question thread (any status) the actor opened,
+ * What the digest reads and writes. `SignalStore` serves all of it from small indexes:
+ * - `firstQuestionBy(actorId)`: the earliest question thread the actor opened (`ASKER#`),
  *   for the first-time asker mark;
- * - `digestActionsBetween(from, to)`: the digest actions taken in [from, to], for the metrics.
- * Until the store has them, the same answers come from methods it has today
- * (`memberActivityKeys` + `getThread`, and `activitiesOfDay`): see `firstQuestionOf` and
- * `actionsBetween` below.
+ * - `digestActionsBetween(from, to)`: the digest actions taken in [from, to]
+ *   (`DIGESTACTIONS#<day>`), for the metrics.
+ * A store without those two still works through `memberActivityKeys` + `getThread` and
+ * `activitiesOfDay` (slower: see `firstQuestionOf` and `actionsBetween` below).
  */
 export interface DigestStore {
   openQuestions(filter?: { createdBefore?: string }): Promise<Thread[]>;

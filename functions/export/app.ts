@@ -251,6 +251,7 @@ export async function forgetMember(deps: ExportDeps, memberId: string, options: 
     if (stored) sources.set(id, stored.thread.source);
   }
   for (const key of keys) await deps.store.deleteActivity(key);
+  await deps.store.deleteAskerIndex(memberId);
 
   const refolded: string[] = [];
   const removed: string[] = [];

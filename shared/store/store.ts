@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { ActivitySchema, type Activity } from "../model/activity.ts";
 import { ThreadSchema, type AnswerPolicy, type Thread } from "../model/thread.ts";
-import { foldThread } from "../threads/index.ts";
+import { ACTION_KINDS, foldThread, isActionActivity } from "../threads/index.ts";
 import { INDEXES } from "./table.ts";
 
 export type PutOutcome = "stored" | "duplicate";
@@ -92,6 +92,7 @@ export class SignalStore {
         }),
       );
       await this.markLateDays(activity, typeof replaced.Attributes?.GSI2PK === "string" ? replaced.Attributes.GSI2PK : null);
+      await this.indexForDigest(activity);
       return "stored";
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return "duplicate";
@@ -263,6 +264,105 @@ export class SignalStore {
    * days), so the next export run re-exports it. An edit that moved an activity to another
    * day (its old GSI2 day differs) marks the old day too, so the stale row is removed.
    */
+  /**
+   * Small items the digest reads instead of walking all recent traffic: each action taken from
+   * a digest under its day (`DIGESTACTIONS#<day>`, expiring after 30 days), and each question a
+   * person opened under their id (`ASKER#<actor id>`, for the first-time asker mark).
+   */
+  private async indexForDigest(activity: Activity): Promise<void> {
+    const thread = activity.thread;
+    if (!thread) return;
+    if (isActionActivity(activity)) {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: `DIGESTACTIONS#${day(activity.occurredAt)}`,
+            SK: `${activity.occurredAt}#${activity.id}`,
+            type: "digest-action",
+            action: ACTION_KINDS[activity.kind],
+            at: activity.occurredAt,
+            threadId: thread.id,
+            source: activity.source,
+            channelId: activity.channel.id,
+            expiresAt: Math.floor(Date.parse(activity.occurredAt) / 1000) + 30 * 86_400,
+          },
+        }),
+      );
+    } else if (activity.kind === "thread_opened" && activity.id === thread.id && thread.isQuestion && thread.author && !thread.author.isBot) {
+      const createdAt = thread.createdAt ?? activity.occurredAt;
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `ASKER#${thread.author.id}`, SK: `${createdAt}#${thread.id}`, type: "asked", threadId: thread.id, createdAt },
+        }),
+      );
+    }
+  }
+
+  /** Digest actions taken in [from, to], one small partition per day. */
+  async digestActionsBetween(
+    from: Date,
+    to: Date,
+  ): Promise<{ action: (typeof ACTION_KINDS)[keyof typeof ACTION_KINDS]; at: string; threadId: string; source: Activity["source"]; channelId: string }[]> {
+    const days: string[] = [];
+    for (let d = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); d <= to.getTime(); d += 86_400_000) {
+      days.push(new Date(d).toISOString().slice(0, 10));
+    }
+    const perDay = await Promise.all(
+      days.map((d) =>
+        this.queryAll({
+          TableName: this.tableName,
+          KeyConditionExpression: "PK = :pk AND SK BETWEEN :lo AND :hi",
+          ExpressionAttributeValues: { ":pk": `DIGESTACTIONS#${d}`, ":lo": from.toISOString(), ":hi": `${to.toISOString()}#\uffff` },
+        }),
+      ),
+    );
+    return perDay.flat().map((item) => ({
+      action: item.action as (typeof ACTION_KINDS)[keyof typeof ACTION_KINDS],
+      at: String(item.at),
+      threadId: String(item.threadId),
+      source: item.source as Activity["source"],
+      channelId: String(item.channelId),
+    }));
+  }
+
+  /** The earliest question thread a person opened that is still a question, or null. */
+  async firstQuestionBy(actorId: string): Promise<{ threadId: string; createdAt: string } | null> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "PK = :pk",
+          ExpressionAttributeValues: { ":pk": `ASKER#${actorId}` },
+          Limit: 10,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const stored = await this.getThread(String(item.threadId));
+        // A thread later marked "not a question" (or deleted) no longer counts.
+        if (stored?.thread.isQuestion && stored.thread.status !== "deleted") return { threadId: stored.thread.id, createdAt: stored.thread.createdAt };
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return null;
+  }
+
+  /** Forget a person's question index (with their activities, by `forget`). */
+  async deleteAskerIndex(actorId: string): Promise<number> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": `ASKER#${actorId}` },
+    });
+    for (const item of items) {
+      await this.ddb.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: item.PK, SK: item.SK } }));
+    }
+    return items.length;
+  }
+
   private async markLateDays(activity: Activity, previousDayKey: string | null): Promise<void> {
     const received = day(activity.receivedAt);
     const days = new Set<string>();

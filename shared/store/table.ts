@@ -6,6 +6,8 @@
  * - activity        THREAD#<threadId> / ACT#<activityId>   (non-thread activity: ACT#<id> / ACT)
  * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
  * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
+ * - digest action   DIGESTACTIONS#<yyyy-mm-dd> / <at>#<activityId>  (expires after 30 days)
+ * - asked question  ASKER#<actorId> / <createdAt>#<threadId>       (first-time asker mark)
  * - poller cursor   CURSOR#<source>#<channel> / CURSOR  (value: the last position read)
  * - late arrival    TOUCHED#<received yyyy-mm-dd> / DAY#<occurred yyyy-mm-dd>  (no index keys; TTL 35 days;
  *                   an export partition changed after its day: re-export it)

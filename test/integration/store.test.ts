@@ -128,6 +128,38 @@ describe("SignalStore", () => {
     expect(window.map((q) => q.id)).toEqual([older.id]);
   });
 
+  it("indexes each person's questions for the first-time asker mark", async () => {
+    const person = { ...asker, id: "github:user:first-timer" };
+    const later = threadOf("asker-later", "2026-03-02T00:00:00.000Z");
+    const earlier = threadOf("asker-earlier", "2026-03-01T00:00:00.000Z");
+    const notAQuestion = threadOf("asker-chat", "2026-02-01T00:00:00.000Z");
+    expect(await store.firstQuestionBy(person.id)).toBeNull();
+    for (const [t, isQuestion] of [[later, true], [earlier, true], [notAQuestion, false]] as const) {
+      const open = opening({ id: t.id, actor: person, isQuestion, thread: { id: t.id, createdAt: t.opening.thread!.createdAt, author: person, isQuestion } });
+      await store.putActivity(open);
+      await store.refreshThread(t.id, "any-reply");
+    }
+    expect(await store.firstQuestionBy(person.id)).toEqual({ threadId: earlier.id, createdAt: "2026-03-01T00:00:00.000Z" });
+    expect(await store.deleteAskerIndex(person.id)).toBe(2);
+    expect(await store.firstQuestionBy(person.id)).toBeNull();
+  });
+
+  it("indexes the actions taken from digests by day", async () => {
+    const t = threadOf("actions");
+    const take = activity({ id: `action:${t.id}:take:1`, kind: "action_take", occurredAt: "2026-04-10T09:00:00.000Z", thread: { id: t.id } });
+    const snooze = activity({ id: `action:${t.id}:snooze:1`, kind: "action_snooze", occurredAt: "2026-04-12T09:00:00.000Z", thread: { id: t.id } });
+    await store.putActivity(take);
+    await store.putActivity(snooze);
+    expect(await store.putActivity(take)).toBe("duplicate"); // a second click adds nothing
+    const all = await store.digestActionsBetween(new Date("2026-04-09T00:00:00Z"), new Date("2026-04-13T00:00:00Z"));
+    expect(all.map((a) => [a.action, a.threadId, a.at])).toEqual([
+      ["take", t.id, "2026-04-10T09:00:00.000Z"],
+      ["snooze", t.id, "2026-04-12T09:00:00.000Z"],
+    ]);
+    const window = await store.digestActionsBetween(new Date("2026-04-11T00:00:00Z"), new Date("2026-04-13T00:00:00Z"));
+    expect(window.map((a) => a.action)).toEqual(["snooze"]);
+  });
+
   it("keeps a poller cursor per channel", async () => {
     expect(await store.getCursor("discord", "111")).toBeNull();
     await store.setCursor("discord", "111", "1300000000000000001");

@@ -67,7 +67,12 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     leadingKeys: ["EXPORT#*"],
   },
   // The actions function reads one thread's partition, adds an action activity and refolds the summary.
-  "thread-actions": { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], indexes: [], tableOnly: ["dynamodb:PutItem"], leadingKeys: ["THREAD#*"] },
+  "thread-actions": {
+    tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
+    indexes: [],
+    tableOnly: ["dynamodb:PutItem"],
+    leadingKeys: ["THREAD#*", "DIGESTACTIONS#*"],
+  },
   // The Discord poller reads and moves its cursors, nothing else.
   cursors: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"], leadingKeys: ["CURSOR#*"] },
 };

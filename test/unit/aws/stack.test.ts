@@ -325,9 +325,9 @@ describe("CommunitySignalsStack template", () => {
     expect(allowedActions(template, stack.actions!)).toEqual(
       ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"].sort(),
     );
-    // It writes only into thread partitions (an action activity and the refolded summary).
+    // It writes only into thread partitions (an action activity, the refolded summary) and the day's action index.
     const actionWrites = roleStatements(template, stack.actions!.role).filter((st) => [st.Action].flat().includes("dynamodb:PutItem"));
-    expect(actionWrites.map((st) => st.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["THREAD#*"] } }]);
+    expect(actionWrites.map((st) => st.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["THREAD#*", "DIGESTACTIONS#*"] } }]);
     const digestEnv = template.toJSON().Resources[logicalId(stack.digest.fn)].Properties.Environment.Variables;
     expect(digestEnv.ACTIONS_BASE_URL).toEqual({ "Fn::GetAtt": [logicalId(stack.api.api), "ApiEndpoint"] });
     expect(digestEnv.SECRET_ID_ACTIONS_SIGNING_SECRET).toEqual(ref(stack.actionsSecret!));
