@@ -1,8 +1,8 @@
 // What a webhook costs in AWS: DynamoDB requests and capacity measured against DynamoDB Local
 // through the real ingest and normalisation code, priced at on-demand list prices.
-import { readdirSync, readFileSync } from "node:fs";
+import { loadSamples, rebaseSamples } from "../infra/cli/replay.ts";
 import { RecipientSchema } from "../shared/model/config.ts";
-import { join } from "node:path";
+import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -109,17 +109,23 @@ interface Sample {
   file: string;
   event: string;
   body: string;
+  /** When the platform sent it: the latest time in its payload. */
+  deliveredAt: Date;
 }
 
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+const latestTimeIn = (body: string) => new Date(Math.max(...(body.match(ISO_TIME) ?? []).map((t) => Date.parse(t))));
+
+/**
+ * The sample week, moved so its last delivery is now; each is received at its own time, so
+ * none counts as a late arrival (which costs an extra marker write).
+ */
 function githubSamples(): Sample[] {
   const dir = new URL("../infra/local/samples/github/", import.meta.url).pathname;
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((file) => {
-      const parsed = JSON.parse(readFileSync(join(dir, file), "utf8")) as { event: string; payload: unknown };
-      return { file, event: parsed.event, body: JSON.stringify(parsed.payload) };
-    });
+  return rebaseSamples(loadSamples(dir), new Date()).map((s) => {
+    const body = JSON.stringify(s.payload);
+    return { file: basename(s.file), event: s.event ?? "", body, deliveredAt: latestTimeIn(body) };
+  });
 }
 
 interface Measured {
@@ -165,8 +171,11 @@ export async function runCostBench(config: Config): Promise<void> {
     const queue = new EnvelopeQueue(sqsClient, QueueUrl ?? "", config.queue.maxMessageBytes);
     const queued: { envelope: Envelope; bytes: number }[] = [];
     const secret = "bench-secret-0123456789";
+    let deliveredAt = new Date();
     const ingest = createIngest({
       config,
+      // Each webhook is received when the platform sent it, as in real traffic (none is late).
+      now: () => deliveredAt,
       secrets: new EnvSecretResolver({ [config.sources.github?.secretName ?? "GITHUB_WEBHOOK_SECRET"]: secret }),
       queue: {
         send: async (envelope) => {
@@ -178,6 +187,7 @@ export async function runCostBench(config: Config): Promise<void> {
     const samples = githubSamples();
     let ingestMs = 0;
     for (const [i, sample] of samples.entries()) {
+      deliveredAt = sample.deliveredAt;
       const start = performance.now();
       const answer = await ingest({
         method: "POST",

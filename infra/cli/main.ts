@@ -70,7 +70,7 @@ export function buildCli(): Command {
       const lines = [
         "",
         `community-signals dev is running (data in ${resolve(opts.dataDir)})`,
-        ...Object.entries(stack.webhookUrls).map(([source, url]) => `  webhook (${source}):  POST ${url}`),
+        ...Object.entries(stack.webhookUrls).map(([source, url]) => `  ${`webhook (${source}):`.padEnd(20)}POST ${url}`),
         `  health:             GET  ${stack.url}/health`,
         `  mail viewer:        ${stack.mailViewerUrl}`,
         `  digest:             ${config.digest.time} ${config.digest.timeZone} to ${config.digest.recipients.length} recipient(s)`,
