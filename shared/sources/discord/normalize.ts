@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { normalizeTotally } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { DiscordSourceConfigSchema, isRosterMember } from "../../model/config.ts";
@@ -48,17 +49,7 @@ interface Context {
  * forum post is the thread `discord:<forum>:<thread>`, opened by its starter message.
  */
 export function normalizeDiscordMessages(envelope: Envelope, config: Config, score: ScoreQuestion): Activity[] {
-  if (envelope.source !== "discord") {
-    throw new NormalizeError(`not a discord envelope (source ${envelope.source})`, envelope.id);
-  }
-  if (envelope.eventType !== "messages") return [];
-  try {
-    return normalizeMessages(envelope, config, score);
-  } catch (err) {
-    if (err instanceof NormalizeError) throw err;
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new NormalizeError(`discord messages: unexpected ${message}`, envelope.id);
-  }
+  return normalizeTotally(envelope, "discord", envelope.eventType === "messages", () => normalizeMessages(envelope, config, score));
 }
 
 function normalizeMessages(envelope: Envelope, config: Config, score: ScoreQuestion): Activity[] {

@@ -4,24 +4,10 @@
  * (and a redelivery resends the stored body as is). A genuinely form-encoded body, JSON in a
  * `payload` field as GitHub does it, is accepted too so a proxy that re-encodes cannot break us.
  */
-export type ParsedBody = { ok: true; payload: Record<string, unknown> } | { ok: false; reason: string };
+import { mediaType, parseJsonObject, type ParsedBody } from "../common.ts";
 
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-}
+export type { ParsedBody };
 
-function parseJsonObject(text: string, what: string): ParsedBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `${what} is not valid JSON: ${(err as Error).message}` };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, reason: `${what} is not a JSON object` };
-  }
-  return { ok: true, payload: value as Record<string, unknown> };
-}
 
 /** Parse a webhook body by its content type; never throws. */
 export function parseDiscourseBody(body: string, contentType: string | undefined): ParsedBody {

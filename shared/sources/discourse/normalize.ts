@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { normalizeTotally } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { DiscourseSourceConfigSchema, isRosterMember } from "../../model/config.ts";
@@ -51,19 +52,8 @@ const BOT_USERNAMES = new Set(["system", "discobot"]);
  * throws NormalizeError.
  */
 export function normalizeDiscourseEnvelope(envelope: Envelope, config: Config): Activity[] {
-  if (envelope.source !== "discourse") {
-    throw new NormalizeError(`not a discourse envelope (source ${envelope.source})`, envelope.id);
-  }
   const event = envelope.eventType;
-  if (!isSupportedDiscourseEvent(event)) return [];
-  try {
-    return normalizeSupported(envelope, config, event);
-  } catch (err) {
-    if (err instanceof NormalizeError) throw err;
-    // Safety net: whatever slipped past the schemas is still this delivery's fault, not a retryable crash.
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new NormalizeError(`discourse ${event}: unexpected ${message}`, envelope.id);
-  }
+  return normalizeTotally(envelope, "discourse", isSupportedDiscourseEvent(event), () => normalizeSupported(envelope, config, event as DiscourseSupportedEvent));
 }
 
 function normalizeSupported(envelope: Envelope, config: Config, event: DiscourseSupportedEvent): Activity[] {

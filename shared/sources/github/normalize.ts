@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { normalizeTotally } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { GitHubSourceConfigSchema, isRosterMember } from "../../model/config.ts";
@@ -44,18 +45,7 @@ interface Authorship {
  * actions give [], a body that is not what its event promises throws NormalizeError.
  */
 export function normalizeGitHubEnvelope(envelope: Envelope, config: Config): Activity[] {
-  if (envelope.source !== "github") {
-    throw new NormalizeError(`not a github envelope (source ${envelope.source})`, envelope.id);
-  }
-  if (!isSupportedGitHubEvent(envelope.eventType)) return [];
-  try {
-    return normalizeSupported(envelope, config);
-  } catch (err) {
-    if (err instanceof NormalizeError) throw err;
-    // Safety net: whatever slipped past the schemas is still this delivery's fault, not a retryable crash.
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new NormalizeError(`github ${envelope.eventType}: unexpected ${message}`, envelope.id);
-  }
+  return normalizeTotally(envelope, "github", isSupportedGitHubEvent(envelope.eventType), () => normalizeSupported(envelope, config));
 }
 
 function normalizeSupported(envelope: Envelope, config: Config): Activity[] {

@@ -1,4 +1,5 @@
 import type { Classification, WebhookRequest } from "../types.ts";
+import { mediaType, parseJsonObject, type ParsedBody } from "../common.ts";
 import { EventCallbackSchema, OuterSchema, UrlVerificationSchema } from "./payload.ts";
 
 /** Inner event types `normalize` looks at; every other event is acknowledged and ignored. */
@@ -12,20 +13,13 @@ export function isSupportedSlackEvent(event: string): event is SlackSupportedEve
 /** Headers worth keeping in the envelope (never the signature: it is useless once verified). */
 const KEPT_HEADERS = ["x-slack-request-timestamp", "x-slack-retry-num", "x-slack-retry-reason", "content-type"] as const;
 
-export type ParsedSlackBody = { ok: true; payload: Record<string, unknown> } | { ok: false; reason: string };
+export type ParsedSlackBody = ParsedBody;
 
 /** The Events API always posts JSON; anything else (a slash command's form body) is not for us. */
 export function parseSlackBody(body: string, contentType: string | undefined): ParsedSlackBody {
-  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   if (type !== "" && type !== "application/json") return { ok: false, reason: `unsupported content type ${type}` };
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (err) {
-    return { ok: false, reason: `body is not valid JSON: ${(err as Error).message}` };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, reason: "body is not a JSON object" };
-  return { ok: true, payload: value as Record<string, unknown> };
+  return parseJsonObject(body);
 }
 
 function firstProblem(error: { issues: { path: PropertyKey[]; message: string }[] }): string {

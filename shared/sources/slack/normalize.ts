@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { normalizeTotally } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { SlackSourceConfigSchema, isRosterMember } from "../../model/config.ts";
@@ -35,18 +36,7 @@ interface Context {
  * the opening's id is the thread id. Slack retries keep every ts, so they dedupe by id.
  */
 export function normalizeSlackEnvelope(envelope: Envelope, config: Config): Activity[] {
-  if (envelope.source !== "slack") {
-    throw new NormalizeError(`not a slack envelope (source ${envelope.source})`, envelope.id);
-  }
-  if (!isSupportedSlackEvent(envelope.eventType)) return [];
-  try {
-    return normalizeSupported(envelope, config);
-  } catch (err) {
-    if (err instanceof NormalizeError) throw err;
-    // Safety net: whatever slipped past the schemas is still this delivery's fault, not a retryable crash.
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new NormalizeError(`slack ${envelope.eventType}: unexpected ${message}`, envelope.id);
-  }
+  return normalizeTotally(envelope, "slack", isSupportedSlackEvent(envelope.eventType), () => normalizeSupported(envelope, config));
 }
 
 function normalizeSupported(envelope: Envelope, config: Config): Activity[] {

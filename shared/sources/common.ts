@@ -1,0 +1,49 @@
+import type { Activity, Source } from "../model/activity.ts";
+import type { Envelope } from "../model/envelope.ts";
+import { NormalizeError } from "./types.ts";
+
+/** A webhook body as a JSON object, or why it is not one. */
+export type ParsedBody = { ok: true; payload: Record<string, unknown> } | { ok: false; reason: string };
+
+/** `application/json; charset=utf-8` → `application/json`. */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** Parse text that must be a JSON object; never throws. */
+export function parseJsonObject(text: string, what = "body"): ParsedBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `${what} is not valid JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, reason: `${what} is not a JSON object` };
+  }
+  return { ok: true, payload: value as Record<string, unknown> };
+}
+
+/**
+ * Every adapter's `normalize` contract in one place: only its own source, unsupported events
+ * give [], and whatever slips past the payload schemas is still this delivery's fault, so it
+ * becomes a permanent NormalizeError rather than a crash that would be retried.
+ */
+export function normalizeTotally(
+  envelope: Envelope,
+  source: Source,
+  supported: boolean,
+  normalize: () => Activity[],
+): Activity[] {
+  if (envelope.source !== source) {
+    throw new NormalizeError(`not a ${source} envelope (source ${envelope.source})`, envelope.id);
+  }
+  if (!supported) return [];
+  try {
+    return normalize();
+  } catch (err) {
+    if (err instanceof NormalizeError) throw err;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new NormalizeError(`${source} ${envelope.eventType}: unexpected ${message}`, envelope.id);
+  }
+}
