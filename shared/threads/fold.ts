@@ -197,8 +197,9 @@ interface StatusFacts {
 /** The status model (README) from the facts the fold worked out; time-independent, so never `snoozed`. */
 export function questionStatusOf(f: StatusFacts): Exclude<QuestionStatus, "snoozed"> {
   if (!f.isQuestion) return "not-a-question";
-  // Replied to, where an answer can be marked but none is: nudge, unless the thread is over anyway.
-  if (f.replied && !f.marked && f.acceptsAnswers && !f.ended) return "answered-unmarked";
+  // Replied to, where an answer can be marked but none is: a nudge, unless the thread is over.
+  // Under the `accepted` policy a reply does not answer, so the question is still waiting.
+  if (f.replied && !f.marked && f.acceptsAnswers && !f.ended && f.policy !== "accepted") return "answered-unmarked";
   if (f.answered) return "answered";
   if (f.ended) return "resolved";
   if (f.policy === "team-reply" && f.communityReplied) return "awaiting-team";

@@ -54,9 +54,9 @@ describe("questionStatus: the status model, folded", () => {
     expect(fold([answerable(), answer, { ...closed("c", 40), thread: answer.thread }]).questionStatus).toBe("answered");
   });
 
-  it("under accepted, a reply without a marked answer is a nudge, not an unanswered question", () => {
+  it("under accepted, a reply does not answer: the question still waits (only any-reply and team-reply nudge)", () => {
     const thread = fold([opening(), reply("1", helper, 10)], "accepted");
-    expect(thread).toMatchObject({ status: "open", questionStatus: "answered-unmarked" });
+    expect(thread).toMatchObject({ status: "open", questionStatus: "needs-first-response" });
     expect(fold([opening()], "accepted").questionStatus).toBe("needs-first-response");
   });
 
