@@ -1,4 +1,4 @@
-import type { Activity, Source } from "../model/activity.ts";
+import { toInstant, type Activity, type ActivityKind, type Actor, type Channel, type Source, type ThreadRef } from "../model/activity.ts";
 import type { Envelope } from "../model/envelope.ts";
 import { NormalizeError } from "./types.ts";
 
@@ -46,4 +46,46 @@ export function normalizeTotally(
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     throw new NormalizeError(`${source} ${envelope.eventType}: unexpected ${message}`, envelope.id);
   }
+}
+
+/** What an adapter says about one activity; `buildActivity` fills in the rest the same way for all. */
+export interface ActivityFields {
+  id: string;
+  kind: ActivityKind;
+  actor: Actor;
+  occurredAt: string;
+  version: string;
+  url?: string | null;
+  excerpt?: string | null;
+  target?: string | null;
+  reason?: string | null;
+}
+
+/** Where an activity happened and when we received it. */
+export interface ActivityOrigin {
+  source: Source;
+  instance: string;
+  channel: Channel;
+  receivedAt: string;
+}
+
+/** One Activity in the shape every adapter emits (an activity is a question if its thread is). */
+export function buildActivity(origin: ActivityOrigin, thread: ThreadRef | null, f: ActivityFields): Activity {
+  return {
+    id: f.id,
+    source: origin.source,
+    instance: origin.instance,
+    channel: { ...origin.channel },
+    kind: f.kind,
+    thread,
+    actor: f.actor,
+    occurredAt: f.occurredAt,
+    receivedAt: toInstant(origin.receivedAt),
+    url: f.url ?? null,
+    excerpt: f.excerpt ?? null,
+    isQuestion: thread?.isQuestion ?? false,
+    version: f.version,
+    target: f.target ?? null,
+    reason: f.reason ?? null,
+  };
 }

@@ -1,9 +1,9 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from "aws-cdk-lib";
 import { CfnWorkGroup } from "aws-cdk-lib/aws-athena";
 import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { CfnDatabase, CfnTable } from "aws-cdk-lib/aws-glue";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Role } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from "aws-cdk-lib/aws-s3";
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
@@ -12,6 +12,7 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from "aws-cdk-lib/cx-api";
 import { Construct } from "constructs";
+import { schedulerRoleFor } from "./scheduler-role.ts";
 import {
   type ColumnDef,
   type ColumnType,
@@ -257,24 +258,7 @@ export class Analytics extends Construct {
         "cdk-nag only recognises DLQs named in an SQS redrive policy.",
     });
 
-    this.schedulerRole = new Role(this, "SchedulerRole", {
-      description: "EventBridge Scheduler: start the community-signals export",
-      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
-        conditions: {
-          StringEquals: {
-            "aws:SourceAccount": stack.account,
-            "aws:SourceArn": stack.formatArn({ service: "scheduler", resource: "schedule-group", resourceName: "default" }),
-          },
-        },
-      }),
-    });
-    const exportLogicalId = stack.getLogicalId(props.exportFunction.node.defaultChild as CfnElement);
-    Validations.of(this.schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${exportLogicalId}.Arn>:*]`,
-      reason:
-        "lambda:InvokeFunction on the export function and its versions/aliases (grantInvoke adds ':*'); the role " +
-        "can start nothing else.",
-    });
+    this.schedulerRole = schedulerRoleFor(this, "SchedulerRole", props.exportFunction, "export");
 
     const [hour, minute] = analytics.exportTime.split(":");
     this.schedule = new Schedule(this, "DailyExport", {

@@ -1,10 +1,11 @@
-import { type CfnElement, Duration, Stack, TimeZone, Validations } from "aws-cdk-lib";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Duration, TimeZone, Validations } from "aws-cdk-lib";
+import type { Role } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { schedulerRoleFor } from "./scheduler-role.ts";
 import { digestSchedules } from "../../../functions/digest/app.ts";
 import type { Config } from "../../../shared/model/config.ts";
 
@@ -47,26 +48,7 @@ export class DigestSchedules extends Construct {
         "cdk-nag only recognises DLQs named in an SQS redrive policy.",
     });
 
-    const stack = Stack.of(this);
-    // Our own role instead of the target's implicit one, so the acknowledgement below sits on it.
-    this.role = new Role(this, "SchedulerRole", {
-      description: "EventBridge Scheduler: start the community-signals digest",
-      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
-        conditions: {
-          StringEquals: {
-            "aws:SourceAccount": stack.account,
-            "aws:SourceArn": stack.formatArn({ service: "scheduler", resource: "schedule-group", resourceName: "default" }),
-          },
-        },
-      }),
-    });
-    const digestLogicalId = stack.getLogicalId(props.digest.node.defaultChild as CfnElement);
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${digestLogicalId}.Arn>:*]`,
-      reason:
-        "lambda:InvokeFunction on the digest function and its versions/aliases (grantInvoke adds ':*'); the role " +
-        "can start nothing else.",
-    });
+    this.role = schedulerRoleFor(this, "SchedulerRole", props.digest, "digest");
 
     this.schedules = props.slots.map((slot) => {
       const [hour, minute] = slot.time.split(":");

@@ -1,11 +1,12 @@
-import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { Role } from "aws-cdk-lib/aws-iam";
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { schedulerRoleFor } from "./scheduler-role.ts";
 import type { Config, DiscordSourceConfig } from "../../../shared/model/config.ts";
 import { SignalsFunction } from "./signals-function.ts";
 
@@ -57,23 +58,7 @@ export class DiscordPoller extends Construct {
     this.fn.bindQueueSender(props.queue);
     this.fn.bindSecret(discord.secretName, this.token);
 
-    const stack = Stack.of(this);
-    this.role = new Role(this, "SchedulerRole", {
-      description: "EventBridge Scheduler: start the community-signals Discord poller",
-      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
-        conditions: {
-          StringEquals: {
-            "aws:SourceAccount": stack.account,
-            "aws:SourceArn": stack.formatArn({ service: "scheduler", resource: "schedule-group", resourceName: "default" }),
-          },
-        },
-      }),
-    });
-    const fnLogicalId = stack.getLogicalId(this.fn.fn.node.defaultChild as CfnElement);
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-      reason: "lambda:InvokeFunction on the poller and its versions/aliases (grantInvoke adds ':*'); the role can start nothing else.",
-    });
+    this.role = schedulerRoleFor(this, "SchedulerRole", this.fn.fn, "Discord poller");
     const minutes = discordPollRateMinutes(discord);
     this.schedule = new Schedule(this, "Schedule", {
       description: `community-signals: poll Discord every ${minutes} minute(s)`,

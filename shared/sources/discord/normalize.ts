@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { normalizeTotally } from "../common.ts";
+import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
-import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
+import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { DiscordSourceConfigSchema, isRosterMember } from "../../model/config.ts";
 import type { Config, DiscordSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
@@ -288,34 +288,8 @@ function idOnlyActor(ctx: Context, userId: string): Actor {
   };
 }
 
-interface ActivityFields {
-  id: string;
-  kind: ActivityKind;
-  actor: Actor;
-  occurredAt: string;
-  version: string;
-  url?: string | null;
-  excerpt?: string | null;
-}
-
 function build(ctx: Context, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return {
-    id: f.id,
-    source: "discord",
-    instance: ctx.guildId,
-    channel: { ...ctx.channel },
-    kind: f.kind,
-    thread,
-    actor: f.actor,
-    occurredAt: f.occurredAt,
-    receivedAt: toInstant(ctx.envelope.receivedAt),
-    url: f.url ?? null,
-    excerpt: f.excerpt ?? null,
-    isQuestion: thread?.isQuestion ?? false,
-    version: f.version,
-    target: null,
-    reason: null,
-  };
+  return buildActivity({ source: "discord", instance: ctx.guildId, channel: ctx.channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
 }
 
 function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { normalizeTotally } from "../common.ts";
+import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
-import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
+import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { DiscourseSourceConfigSchema, isRosterMember } from "../../model/config.ts";
 import type { Config, DiscourseSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
@@ -407,36 +407,9 @@ function postExcerpt(ctx: Context, post: P.DiscoursePost): string | null {
   return excerptOf(body, ctx.config.privacy.excerptLength);
 }
 
-interface ActivityFields {
-  id: string;
-  kind: ActivityKind;
-  actor: Actor;
-  occurredAt: string;
-  version: string;
-  url?: string | null;
-  excerpt?: string | null;
-  target?: string | null;
-  reason?: string | null;
-}
-
 function inThread(ctx: Context, thread: ThreadInfo, f: ActivityFields): Activity {
-  return {
-    id: f.id,
-    source: "discourse",
-    instance: ctx.host,
-    channel: { ...thread.channel },
-    kind: f.kind,
-    thread: { ...thread.ref, author: thread.ref.author ? { ...thread.ref.author } : null },
-    actor: f.actor,
-    occurredAt: f.occurredAt,
-    receivedAt: ctx.receivedAt,
-    url: f.url ?? null,
-    excerpt: f.excerpt ?? null,
-    isQuestion: thread.ref.isQuestion,
-    version: f.version,
-    target: f.target ?? null,
-    reason: f.reason ?? null,
-  };
+  const ref = { ...thread.ref, author: thread.ref.author ? { ...thread.ref.author } : null };
+  return buildActivity({ source: "discourse", instance: ctx.host, channel: thread.channel, receivedAt: ctx.receivedAt }, ref, f);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { normalizeTotally } from "../common.ts";
+import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { GitHubSourceConfigSchema, isRosterMember } from "../../model/config.ts";
@@ -538,18 +538,6 @@ function senderActor(ctx: Context): Actor {
   return actorOf(ctx, ctx.sender);
 }
 
-interface ActivityFields {
-  id: string;
-  kind: ActivityKind;
-  actor: Actor;
-  occurredAt: string;
-  version: string;
-  url?: string | null;
-  excerpt?: string | null;
-  target?: string | null;
-  reason?: string | null;
-}
-
 function inThread(ctx: Context, thread: ThreadInfo, fields: ActivityFields): Activity {
   return build(ctx, thread.instance, thread.channel, thread.ref, fields);
 }
@@ -560,23 +548,7 @@ function onRepository(ctx: Context, fields: ActivityFields): Activity {
 }
 
 function build(ctx: Context, instance: string, channel: Channel, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return {
-    id: f.id,
-    source: "github",
-    instance,
-    channel,
-    kind: f.kind,
-    thread,
-    actor: f.actor,
-    occurredAt: f.occurredAt,
-    receivedAt: toInstant(ctx.envelope.receivedAt),
-    url: f.url ?? null,
-    excerpt: f.excerpt ?? null,
-    isQuestion: thread?.isQuestion ?? false,
-    version: f.version,
-    target: f.target ?? null,
-    reason: f.reason ?? null,
-  };
+  return buildActivity({ source: "github", instance, channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { normalizeTotally } from "../common.ts";
-import { excerptOf, toInstant } from "../../model/activity.ts";
-import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
+import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
+import { excerptOf } from "../../model/activity.ts";
+import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
 import { SlackSourceConfigSchema, isRosterMember } from "../../model/config.ts";
 import type { Config, SlackSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
@@ -297,36 +297,8 @@ function unknownActor(): Actor {
   return { id: "slack:user:unknown", login: "unknown", name: null, isBot: false, isTeam: false };
 }
 
-interface ActivityFields {
-  id: string;
-  kind: ActivityKind;
-  actor: Actor;
-  occurredAt: string;
-  version: string;
-  url?: string | null;
-  excerpt?: string | null;
-  target?: string | null;
-  reason?: string | null;
-}
-
 function build(ctx: Context, channel: Channel, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return {
-    id: f.id,
-    source: "slack",
-    instance: ctx.team,
-    channel,
-    kind: f.kind,
-    thread,
-    actor: f.actor,
-    occurredAt: f.occurredAt,
-    receivedAt: toInstant(ctx.envelope.receivedAt),
-    url: f.url ?? null,
-    excerpt: f.excerpt ?? null,
-    isQuestion: thread?.isQuestion ?? false,
-    version: f.version,
-    target: f.target ?? null,
-    reason: f.reason ?? null,
-  };
+  return buildActivity({ source: "slack", instance: ctx.team, channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
 }
 
 // ---------------------------------------------------------------------------------------------
