@@ -131,16 +131,22 @@ async function createQueues(sqs: SQSClient, maxReceiveCount: number, visibilityT
   return { queueUrl, queueArn: attrs.Attributes?.QueueArn ?? "", dlqUrl };
 }
 
-async function depth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; notVisible: number }> {
+/**
+ * A queue's messages by state. A message just sent counts as delayed for an instant (also with
+ * no delay set), so "empty" must look at all three, or a health check in that instant would
+ * report a drained queue that is not.
+ */
+async function depth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; notVisible: number; delayed: number }> {
   const res = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
     }),
   );
   return {
     visible: Number(res.Attributes?.ApproximateNumberOfMessages ?? 0),
     notVisible: Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(res.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0),
   };
 }
 
@@ -272,9 +278,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const [q, d] = await Promise.all([depth(sqs, queueUrl), depth(sqs, dlqUrl)]);
       return {
         status: "ok",
-        drained: q.visible === 0 && q.notVisible === 0 && poller.inFlight === 0,
-        queue: { url: queueUrl, depth: q.visible, inFlight: q.notVisible },
-        dlq: { url: dlqUrl, depth: d.visible + d.notVisible },
+        drained: q.visible === 0 && q.notVisible === 0 && q.delayed === 0 && poller.inFlight === 0,
+        queue: { url: queueUrl, depth: q.visible + q.delayed, inFlight: q.notVisible },
+        dlq: { url: dlqUrl, depth: d.visible + d.notVisible + d.delayed },
         inFlight: poller.inFlight,
         processed: poller.stats,
         webhooks: webhookCounts,
