@@ -228,10 +228,8 @@ function actionLinks(input: BuildDigestInput, threadId: string): AdvocateDigestI
   return { snooze: url("snooze"), "not-a-question": url("not-a-question"), resolved: url("resolved"), take: url("take") };
 }
 
-function digestItem(input: BuildDigestInput, q: TimedThread, status: "needs-first-response" | "awaiting-team"): AdvocateDigestItem {
-  const { thread } = q;
-  const ageHours = (input.now.getTime() - q.createdMs) / HOUR_MS;
-  const assignee = thread.assignee;
+/** Which thread, where, by whom: the fields a listed question and a nudge share. */
+function whereAndWhat(thread: Thread) {
   return {
     threadId: thread.id,
     source: thread.source,
@@ -241,6 +239,15 @@ function digestItem(input: BuildDigestInput, q: TimedThread, status: "needs-firs
     title: thread.title,
     url: thread.url,
     author: thread.author?.login ?? null,
+  };
+}
+
+function digestItem(input: BuildDigestInput, q: TimedThread, status: "needs-first-response" | "awaiting-team"): AdvocateDigestItem {
+  const { thread } = q;
+  const ageHours = (input.now.getTime() - q.createdMs) / HOUR_MS;
+  const assignee = thread.assignee;
+  return {
+    ...whereAndWhat(thread),
     authorId: thread.author?.id ?? null,
     createdAt: new Date(q.createdMs).toISOString(),
     ageHours: roundToTenth(ageHours),
@@ -261,14 +268,7 @@ function nudgeOf(config: Config, q: TimedThread, nowMs: number): Nudge {
   const { thread } = q;
   const by = answerer(thread);
   return {
-    threadId: thread.id,
-    source: thread.source,
-    instance: thread.instance,
-    channel: thread.channel.name,
-    channelId: thread.channel.id,
-    title: thread.title,
-    url: thread.url,
-    author: thread.author?.login ?? null,
+    ...whereAndWhat(thread),
     createdAt: new Date(q.createdMs).toISOString(),
     ageHours: roundToTenth((nowMs - q.createdMs) / HOUR_MS),
     answeredBy: by?.login ?? null,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, TimeZone, Token } from "aws-cdk-lib";
 import { CfnWorkGroup } from "aws-cdk-lib/aws-athena";
 import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -9,10 +9,10 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageCl
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from "aws-cdk-lib/cx-api";
 import { Construct } from "constructs";
-import { schedulerRoleFor } from "./scheduler-role.ts";
+import { scheduleDeadLetterQueue, schedulerRoleFor } from "./scheduler-role.ts";
 import {
   type ColumnDef,
   type ColumnType,
@@ -246,17 +246,7 @@ export class Analytics extends Construct {
       },
     });
 
-    this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason:
-        "This queue is itself the dead-letter queue of the export schedule (Scheduler target DeadLetterConfig); " +
-        "cdk-nag only recognises DLQs named in an SQS redrive policy.",
-    });
+    this.deadLetterQueue = scheduleDeadLetterQueue(this, "ScheduleDeadLetterQueue", "export schedule");
 
     this.schedulerRole = schedulerRoleFor(this, "SchedulerRole", props.exportFunction, "export");
 

@@ -1,11 +1,11 @@
-import { Duration, TimeZone, Validations } from "aws-cdk-lib";
+import { Duration, TimeZone } from "aws-cdk-lib";
 import type { Role } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { schedulerRoleFor } from "./scheduler-role.ts";
+import { scheduleDeadLetterQueue, schedulerRoleFor } from "./scheduler-role.ts";
 import { digestSchedules } from "../../../functions/digest/app.ts";
 import type { Config } from "../../../shared/model/config.ts";
 
@@ -36,17 +36,7 @@ export class DigestSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: DigestSchedulesProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason:
-        "This queue is itself the dead-letter queue of the digest schedules (Scheduler target DeadLetterConfig); " +
-        "cdk-nag only recognises DLQs named in an SQS redrive policy.",
-    });
+    this.deadLetterQueue = scheduleDeadLetterQueue(this, "DeadLetterQueue", "digest schedules");
 
     this.role = schedulerRoleFor(this, "SchedulerRole", props.digest, "digest");
 
