@@ -2,6 +2,7 @@
 // by-day index and written as Parquet, against the same read written as JSON lines (the
 // baseline, same run, same machine), plus the file size per million activities, extrapolated
 // from the measured batch.
+import { systemClock } from "../shared/runtime/clock.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,7 +73,7 @@ export async function runExportBench(count = Number(process.env.EXPORT_BENCH_ACT
 
     const measure = async (format: "parquet" | "jsonl") => {
       const t0 = performance.now();
-      const r = await exportDay({ config, store, sink: new DirectoryExportSink(join(dir, format)), tmpDir: dir }, DAY, { format, record: false });
+      const r = await exportDay({ config, store, sink: new DirectoryExportSink(join(dir, format)), tmpDir: dir, now: systemClock }, DAY, { format, record: false });
       return { ms: performance.now() - t0, bytes: r.activities.bytes, rows: r.activities.rows };
     };
     // JSON lines first and Parquet second, then again in the other order: the better of two runs each.

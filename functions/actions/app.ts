@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Activity } from "../../shared/model/activity.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { AnswerPolicy, DigestAction, Thread } from "../../shared/model/thread.ts";
@@ -20,7 +21,8 @@ export interface ActionsDeps {
   config: Config;
   store: ActionsStore;
   secrets: SecretResolver;
-  now?: () => Date;
+  /** The one clock: link expiry and the time an action is stamped with. */
+  now: Clock;
   observer?: { outcome(outcome: ActionOutcome, detail?: string): void };
 }
 
@@ -64,7 +66,7 @@ const REFUSALS = {
  * refolds the thread. A forged, altered or expired link gets 403 and changes nothing.
  */
 export function createActions(deps: ActionsDeps): (request: ActionRequest) => Promise<HttpAnswer> {
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now;
   const observe = (outcome: ActionOutcome, detail?: string) => deps.observer?.outcome(outcome, detail);
 
   return async function actions(request) {
@@ -74,6 +76,12 @@ export function createActions(deps: ActionsDeps): (request: ActionRequest) => Pr
       return html(404, refusedPage("There is no such page."));
     }
     const method = request.method.toUpperCase();
+    // The confirmation form posts to a relative URL: under `/actions/take/` it would miss the
+    // route, so a trailing slash is sent to the canonical link first (the query, signature included, kept).
+    if (request.path.endsWith("/") && (method === "GET" || method === "HEAD")) {
+      const location = `${match[1] ?? ""}${request.query ? `?${request.query}` : ""}`;
+      return { status: 308, headers: { location: `../${location}`, "content-type": "text/plain; charset=utf-8" }, body: "" };
+    }
     if (method !== "GET" && method !== "HEAD" && method !== "POST") {
       return html(405, refusedPage("Open the link from your digest."), { allow: "GET, POST" });
     }

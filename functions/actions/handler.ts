@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
+import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
@@ -22,6 +23,7 @@ const actions = createActions({
   config,
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
   secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
+  now: systemClock,
   observer: {
     outcome(outcome, detail) {
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);

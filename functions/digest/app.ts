@@ -4,6 +4,7 @@ import type { Thread } from "../../shared/model/thread.ts";
 import { buildDigest, digestSubject, renderDigestHtml, renderDigestText } from "../../shared/digest/index.ts";
 import type { ActionRecord, AdvocateDigest, AskedQuestion } from "../../shared/digest/index.ts";
 import type { Mailer } from "../../shared/mail/ses.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import { ACTION_KINDS, isActionActivity } from "../../shared/threads/index.ts";
 
@@ -191,7 +192,8 @@ export function recipientsFor(config: Config, options: { at: Date; time?: string
  * day first; if the send itself fails the claim is released so a retry can send.
  */
 export async function sendDigests(
-  deps: DigestDeps,
+  /** `now` is the one clock: when a send is claimed (the digest itself is built as of `at`). */
+  deps: DigestDeps & { now: Clock },
   options: { at: Date; time?: string; timeZone?: string; recipient?: string },
 ): Promise<SendResult[]> {
   if (!deps.mailer) throw new Error("sending needs a mailer");
@@ -203,7 +205,7 @@ export async function sendDigests(
     const day = localDay(options.at, recipientTimeZone(deps.config, recipient));
     const digest = build(deps, reads, options.at, recipient);
     const claimed = await deps.store.claimDigestSend(recipient.email, day, {
-      claimedAt: new Date().toISOString(),
+      claimedAt: deps.now().toISOString(),
       generatedAt: digest.generatedAt,
       openQuestions: digest.unanswered.length,
     });

@@ -4,6 +4,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { z } from "zod";
 import { Mailer, type OutgoingMail } from "../../shared/mail/ses.ts";
+import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
@@ -49,8 +50,8 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
     // The signing key is read once per cold start (the resolver caches it).
     const links = await resolveActionLinks(config, secrets, env.ACTIONS_BASE_URL ?? null);
     const results = await sendDigests(
-      { config, store, mailer, links },
-      { at: new Date(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
+      { config, store, mailer, links, now: systemClock },
+      { at: systemClock(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
     );
     for (const r of results) logger.info("digest", { ...r });
     alreadySent = results.filter((r) => r.outcome === "already-sent").length;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../shared/model/config.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import { SourceSchema } from "../../shared/model/activity.ts";
 import { activityRow, threadRow } from "../../shared/export/rows.ts";
 import { EXPORT_TABLES, PARTITION_KEY, SCHEMA_VERSION, type ExportTableName } from "../../shared/export/schema.ts";
@@ -23,6 +24,8 @@ export interface ExportDeps {
   config: Config;
   store: SignalStore;
   sink: ExportSink;
+  /** The one clock: the time export records are stamped with. */
+  now: Clock;
   /** Where files are staged before upload (default: the OS temp dir; /tmp in Lambda). */
   tmpDir?: string;
   log?: ExportLog;
@@ -33,8 +36,8 @@ export interface ExportOptions {
   format?: ExportFormat;
   /** Write the `EXPORT#<table>` / `DAY#<date>` records (default true; false for ad-hoc folder exports). */
   record?: boolean;
-  /** Now, for the records (tests pin it). */
-  now?: () => Date;
+  /** Overrides the deps' clock for the records of this call. */
+  now?: Clock;
 }
 
 export interface DayExport {
@@ -121,7 +124,7 @@ export async function exportDay(deps: ExportDeps, day: string, options: ExportOp
     }
     const threadsWritten = await threads.finish();
 
-    const now = options.now ?? (() => new Date());
+    const now = options.now ?? deps.now;
     const result: DayExport = {
       day,
       activities: await publish(deps, "activities", day, format, activitiesFile, activitiesWritten, now()),
@@ -193,7 +196,7 @@ export async function daysForDailyRun(store: SignalStore, now: Date): Promise<{ 
   return { days: [...days].sort(), scannedReceivedDays: scanned };
 }
 
-export async function runDailyExport(deps: ExportDeps, now: Date = new Date()): Promise<DayExport[]> {
+export async function runDailyExport(deps: ExportDeps, now: Date = deps.now()): Promise<DayExport[]> {
   const { days, scannedReceivedDays } = await daysForDailyRun(deps.store, now);
   deps.log?.info("daily export", { days, scannedReceivedDays });
   const results: DayExport[] = [];

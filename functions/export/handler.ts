@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { S3ExportSink } from "../../shared/export/sink.ts";
+import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
@@ -14,6 +15,7 @@ const deps = {
   config: configFromEnv(),
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
   sink: new S3ExportSink(new S3Client({}), env.BUCKET_NAME),
+  now: systemClock,
   log: logger,
 };
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { EnvelopeTooLargeError, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
@@ -27,7 +28,8 @@ export interface IngestDeps {
   secrets: SecretResolver;
   queue: EnvelopeSink;
   observer?: IngestObserver;
-  now?: () => Date;
+  /** The one clock: signature windows and received-at stamps. */
+  now: Clock;
   newId?: () => string;
 }
 
@@ -44,7 +46,7 @@ const WEBHOOK_PATH = /^\/webhooks\/([a-z0-9-]+)\/?$/;
  * handshakes, queue the raw body in an Envelope, acknowledge. Nothing unverified is queued.
  */
 export function createIngest(deps: IngestDeps): (request: IngestRequest) => Promise<HttpAnswer> {
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now;
   const newId = deps.newId ?? randomUUID;
   const maxBytes = deps.config.queue.maxMessageBytes;
 

@@ -5,6 +5,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
+import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { createIngest, type IngestOutcome } from "./app.ts";
@@ -26,6 +27,7 @@ const ingest = createIngest({
   config,
   secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
   queue: new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes),
+  now: systemClock,
   observer: {
     outcome(source, outcome, detail) {
       observe(outcome);

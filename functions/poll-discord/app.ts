@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { pollDiscord, type CursorStore, type PollReport } from "../../shared/sources/discord/index.ts";
@@ -9,13 +10,13 @@ import type { SignalStore } from "../../shared/store/store.ts";
  * moves forward: snowflakes compare as numbers, so an overlapping or retried run can never
  * make the next run read from further back than already queued, or skip ahead.
  */
-export function discordCursors(store: SignalStore): CursorStore {
+export function discordCursors(store: SignalStore, now: Clock): CursorStore {
   return {
     get: (channelId) => store.getCursor("discord", channelId),
     async set(channelId, snowflake) {
       const current = await store.getCursor("discord", channelId);
       if (current !== null && BigInt(current) >= BigInt(snowflake)) return;
-      await store.setCursor("discord", channelId, snowflake);
+      await store.setCursor("discord", channelId, snowflake, now());
     },
   };
 }
@@ -25,7 +26,7 @@ export interface DiscordPollDeps {
   store: SignalStore;
   queue: { send(envelope: Envelope): Promise<string> };
   token: string;
-  now?: () => Date;
+  now: Clock;
   log?: (line: string) => void;
   lookbackDays?: number;
 }
@@ -35,9 +36,9 @@ export function runDiscordPoll(deps: DiscordPollDeps): Promise<PollReport> {
   return pollDiscord({
     config: deps.config,
     token: deps.token,
-    cursors: discordCursors(deps.store),
+    cursors: discordCursors(deps.store, deps.now),
     sink: deps.queue,
-    now: deps.now ?? (() => new Date()),
+    now: deps.now,
     newId: randomUUID,
     ...(deps.log ? { log: deps.log } : {}),
     lookbackDays: deps.lookbackDays ?? deps.config.sources.discord?.lookbackDays ?? 7,

@@ -4,6 +4,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
+import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { DiscordPollAbortedError, type PollReport } from "../../shared/sources/discord/index.ts";
@@ -25,7 +26,7 @@ export async function handler(): Promise<PollReport> {
   const token = await secrets.get(secretName);
   if (!token) throw new Error(`the Discord bot token (${secretName}) is not configured`);
   try {
-    const report = await runDiscordPoll({ config, store, queue, token, log: (line) => logger.info(line) });
+    const report = await runDiscordPoll({ config, store, queue, token, now: systemClock, log: (line) => logger.info(line) });
     logger.info("discord poll", { report });
     metrics.addMetric("DiscordMessagesRead", MetricUnit.Count, report.messagesRead);
     metrics.addMetric("DiscordEnvelopesQueued", MetricUnit.Count, report.envelopesSent);

@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { Clock } from "../../shared/runtime/clock.ts";
+import { configOption, dataDirOption } from "./options.ts";
 import { exportRange, forgetMember, parseDay, ExportInputError } from "../../functions/export/app.ts";
 import { parseConfigText, type Config } from "../../shared/model/config.ts";
 import { EXPORT_TABLES, PARTITION_KEY, type ColumnDef, type ColumnType } from "../../shared/export/schema.ts";
@@ -118,10 +120,7 @@ const dayArg = (what: string) => (value: string) => {
 };
 
 /** `export`, `query` and `forget`: the analytics commands of `community-signals`. */
-export function registerAnalyticsCommands(program: Command): void {
-  const configOption = () => new Option("-c, --config <file>", "config file").default("community-signals.config.json");
-  const dataDirOption = () => new Option("-d, --data-dir <dir>", "where the local stack keeps its data").default(".local");
-
+export function registerAnalyticsCommands(program: Command, clock: Clock): void {
   program
     .command("export")
     .description("export days of activity (UTC) as the export function does: to the local S3 bucket, or with --out to a folder")
@@ -142,7 +141,7 @@ export function registerAnalyticsCommands(program: Command): void {
         let totals = { activities: 0, threads: 0, bytes: 0 };
         let bar = false;
         try {
-          await exportRange({ config, store, sink }, opts.from, opts.to, {
+          await exportRange({ config, store, sink, now: clock }, opts.from, opts.to, {
             format: opts.format,
             record: !opts.out,
             onDay(done, total, r) {
@@ -194,7 +193,7 @@ export function registerAnalyticsCommands(program: Command): void {
       await withLocalServices(opts.dataDir, { s3: true }, async ({ store, exportSink }) => {
         if (!exportSink) throw new Error("the local S3 server did not start");
         try {
-          const r = await forgetMember({ config, store, sink: exportSink }, opts.member);
+          const r = await forgetMember({ config, store, sink: exportSink, now: clock }, opts.member);
           console.log(
             `forgot ${r.member}: ${r.deletedActivities} activities deleted, ${r.threads.refolded.length} threads refolded, ${r.threads.removed.length} removed, ${r.redactedRefs} thread refs redacted, ${r.reexportedDays.length} days re-exported${r.reexportedDays.length ? ` (${r.reexportedDays.join(", ")})` : ""}`,
           );

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { clockFromEnv, ClockSettingError, parseIsoInstant, systemClock, type Clock } from "../../shared/runtime/clock.ts";
 import { digestAt, renderDigest, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
 import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
@@ -11,9 +12,7 @@ import { readDevLock } from "../local/emulators/lock.ts";
 import { localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
-
-const DEFAULT_CONFIG = "community-signals.config.json";
-const DEFAULT_DATA_DIR = ".local";
+import { configOption, dataDirOption, withCommonOptions } from "./options.ts";
 
 /** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
 class UsageError extends Error {}
@@ -30,8 +29,8 @@ export function loadConfigFile(path: string): Config {
 }
 
 function parseInstant(value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("expected an ISO time such as 2026-11-25T08:00:00Z");
+  const d = parseIsoInstant(value);
+  if (!d) throw new InvalidArgumentError("expected an ISO time such as 2026-11-25T08:00:00Z");
   return d;
 }
 
@@ -41,10 +40,11 @@ function parsePort(value: string): number {
   return n;
 }
 
-const configOption = () => new Option("-c, --config <file>", "config file").default(DEFAULT_CONFIG);
-const dataDirOption = () => new Option("-d, --data-dir <dir>", "where the local stack keeps its data").default(DEFAULT_DATA_DIR);
-
-export function buildCli(): Command {
+/**
+ * The CLI; `clock` is the one notion of "now" for every command (the entry point passes the
+ * system clock, or the one COMMUNITY_SIGNALS_CLOCK starts).
+ */
+export function buildCli(clock: Clock = systemClock): Command {
   const program = new Command("community-signals")
     .description("Community signals: webhooks from community platforms to a daily digest of unanswered questions.")
     .showHelpAfterError();
@@ -58,9 +58,10 @@ export function buildCli(): Command {
     .option("-q, --quiet", "print only the banner and errors")
     .action(async (opts: { config: string; dataDir: string; port: number; quiet?: boolean }) => {
       const config = loadConfigFile(opts.config);
-      const stamp = () => new Date().toISOString().slice(11, 19);
+      const stamp = () => clock().toISOString().slice(11, 19);
       const stack = await startLocalStack({
         config,
+        clock,
         dataDir: opts.dataDir,
         port: opts.port,
         log: (line) => {
@@ -106,7 +107,7 @@ export function buildCli(): Command {
     .action(async (path: string, opts: { url: string; config: string; dataDir: string; rebase?: string | boolean }) => {
       const config = loadConfigFile(opts.config);
       let samples = loadSamples(path);
-      if (opts.rebase) samples = rebaseSamples(samples, opts.rebase === true ? new Date() : parseInstant(opts.rebase));
+      if (opts.rebase) samples = rebaseSamples(samples, opts.rebase === true ? clock() : parseInstant(opts.rebase));
       // Resolve every source's secret before sending anything, so a missing one fails up front.
       const { resolver } = localSecrets(config, opts.dataDir);
       const signers = new Map<string, { secret: string; replay: ReplayRequestBuilder }>();
@@ -120,6 +121,7 @@ export function buildCli(): Command {
       let failed = 0;
       await replaySamples(samples, {
         url: opts.url,
+        now: clock,
         signer: (source) => signers.get(source)!,
         onResult: (r) => {
           if (r.status >= 300) failed++;
@@ -143,7 +145,7 @@ export function buildCli(): Command {
     .addOption(new Option("--at <time>", "build as of this ISO time").argParser(parseInstant))
     .action(async (opts: { config: string; dataDir: string; json?: boolean; text?: boolean; html?: string; send?: boolean; recipient?: string; at?: Date }) => {
       const config = loadConfigFile(opts.config);
-      const at = opts.at ?? new Date();
+      const at = opts.at ?? clock();
       const recipient = opts.recipient ? config.digest.recipients.find((r) => r.email.toLowerCase() === opts.recipient?.toLowerCase()) : null;
       if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
       // Links point where the recipient can click them: actions.baseUrl, else the running dev stack.
@@ -155,7 +157,7 @@ export function buildCli(): Command {
         );
       }
       await withLocalServices(opts.dataDir, { ses: !!opts.send }, async ({ store, mailer, mailViewerUrl }) => {
-        const deps = { config, store, links, ...(mailer ? { mailer } : {}) };
+        const deps = { config, store, links, now: clock, ...(mailer ? { mailer } : {}) };
         const digest = await digestAt(deps, at, recipient ?? null);
         const rendered = renderDigest(digest, config);
         if (opts.html) {
@@ -173,7 +175,7 @@ export function buildCli(): Command {
       });
     });
 
-  registerAnalyticsCommands(program);
+  registerAnalyticsCommands(program, clock);
 
   for (const [name, description] of [
     ["synth", "synthesise the AWS CloudFormation template (offline, no credentials needed)"],
@@ -190,7 +192,7 @@ export function buildCli(): Command {
       });
   }
 
-  return program;
+  return withCommonOptions(program);
 }
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -208,9 +210,9 @@ function runCdk(args: string[]): number {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    await buildCli(clockFromEnv()).parseAsync(argv);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as Error).name === "DevAlreadyRunningError") {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof ClockSettingError || (err as Error).name === "DevAlreadyRunningError") {
       console.error(`community-signals: ${(err as Error).message}`);
       process.exitCode = 1;
       return;

@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/runtime/clock.ts";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -91,14 +92,15 @@ export async function replaySamples(
     url: string;
     /** The signing secret and request builder of each sample's source. */
     signer: (source: Sample["source"]) => { secret: string; replay: ReplayRequestBuilder };
-    now?: () => Date;
+    /** The one clock: the signing time (Slack signs a timestamp the receiver checks). */
+    now: Clock;
     onResult?: (r: ReplayResult) => void;
   },
 ): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   for (const sample of samples) {
     const { secret, replay } = opts.signer(sample.source);
-    const request = replay(sample, secret, opts.now?.() ?? new Date());
+    const request = replay(sample, secret, opts.now());
     const res = await fetch(webhookUrl(opts.url, sample.source), { method: "POST", headers: request.headers, body: request.body });
     const result = { file: sample.file, event: sample.event ?? sample.source, status: res.status, body: await res.text() };
     results.push(result);

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createActions, type ActionRequest, type ActionsStore } from "../../functions/actions/app.ts";
 import type { IngestRequest } from "../../functions/ingest/app.ts";
 import type { Config } from "../../shared/model/config.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import type { HttpAnswer } from "../../shared/sources/types.ts";
 
@@ -18,12 +19,13 @@ export interface FrontDoorRoutes {
  * The actions route for the local front door, with the same code the Lambda runs: the stack
  * passes its store and secret resolver (`routes.actions = localActionsRoute({ config, store, secrets })`).
  */
-export function localActionsRoute(deps: { config: Config; store: ActionsStore; secrets: SecretResolver; log?: (line: string) => void }): (request: ActionRequest) => Promise<HttpAnswer> {
+export function localActionsRoute(deps: { config: Config; store: ActionsStore; secrets: SecretResolver; now: Clock; log?: (line: string) => void }): (request: ActionRequest) => Promise<HttpAnswer> {
   const { log } = deps;
   return createActions({
     config: deps.config,
     store: deps.store,
     secrets: deps.secrets,
+    now: deps.now,
     ...(log ? { observer: { outcome: (outcome, detail) => log(`action: ${outcome}${detail ? ` (${detail})` : ""}`) } } : {}),
   });
 }
@@ -54,8 +56,31 @@ function send(res: ServerResponse, answer: HttpAnswer): void {
  * The local HTTP front door (what the Function URL is in AWS): webhook routes go to the
  * ingest code, `GET /health` reports the queue, `GET /` lists the endpoints.
  */
-export async function startFrontDoor(routes: FrontDoorRoutes, opts: { port: number; maxBodyBytes: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+export interface FrontDoorOptions {
+  port: number;
+  maxBodyBytes: number;
+  /**
+   * A request's headers and body must arrive within this many ms (default 10 s; a platform
+   * sends a webhook in well under a second), so slow or stalled clients cannot hold
+   * connections: past it the connection gets 408 and is closed.
+   */
+  requestTimeoutMs?: number;
+  /** Where an unexpected failure is reported; the client only hears that it failed. */
+  onError?: (err: Error) => void;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+export async function startFrontDoor(routes: FrontDoorRoutes, opts: FrontDoorOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 5_000),
+      // How often Node checks those time-outs (30 s by default: far too coarse for them).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeout / 4))),
+    },
+    (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", "http://localhost");
       try {
@@ -68,6 +93,13 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: { port: numb
           return;
         }
         if (url.pathname.startsWith("/webhooks/")) {
+          // A body announced as too large is refused before a byte of it is read.
+          const announced = Number(req.headers["content-length"] ?? 0);
+          if (announced > opts.maxBodyBytes) {
+            res.setHeader("connection", "close");
+            send(res, { status: 413, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: `body exceeds the ${opts.maxBodyBytes}-byte limit` }) });
+            return;
+          }
           // One byte past the limit is enough for ingest to answer (and count) the 413.
           const body = await readBody(req, opts.maxBodyBytes + 1);
           const headers: Record<string, string> = {};
@@ -87,12 +119,16 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: { port: numb
           send(res, req.method === "HEAD" ? { ...answer, body: "" } : answer);
           return;
         }
-        send(res, { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }) });
+        send(res, { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "no such route" }) });
       } catch (err) {
-        send(res, { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: (err as Error).message }) });
+        // The reason goes to the log; the client learns only that this request failed.
+        opts.onError?.(err as Error);
+        if (!res.headersSent) send(res, { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "internal error; please retry" }) });
+        else res.destroy();
       }
     })();
-  });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, "127.0.0.1", () => resolve());

@@ -135,11 +135,12 @@ export class SqsEventSourcePoller {
       messageId: m.MessageId ?? "",
       receiptHandle: m.ReceiptHandle ?? "",
       body: m.Body ?? "",
+      // wall-clock: like SQS, the emulator stamps messages with the machine's time; nothing reads these
       attributes: {
         ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
-        SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
+        SentTimestamp: attrs.SentTimestamp ?? String(Date.now()), // wall-clock: see above
         SenderId: attrs.SenderId ?? "local",
-        ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()), // wall-clock: see above
       },
       messageAttributes: Object.fromEntries(
         Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [

@@ -9,17 +9,18 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts";
 import { enabledWebhookSources } from "../../shared/sources/index.ts";
 import { createNormalizeHandler } from "../../functions/normalize/app.ts";
 import { runDiscordPoll } from "../../functions/poll-discord/app.ts";
-import { digestSchedules, localDay, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
+import { digestSchedules, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
 import { runDailyExport } from "../../functions/export/app.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3ExportSink } from "../../shared/export/sink.ts";
 import type { Config } from "../../shared/model/config.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { Mailer } from "../../shared/mail/ses.ts";
 import { EnvSecretResolver } from "../../shared/secrets/resolver.ts";
@@ -33,6 +34,7 @@ import { startSes, type SentMail } from "./emulators/ses.ts";
 import { startSqs } from "./emulators/sqs.ts";
 import { localS3ClientConfig, startS3, type LocalS3 } from "./emulators/s3.ts";
 import { localActionsRoute, startFrontDoor } from "./http.ts";
+import { startDailyTimer, startDiscordPolling } from "./timers.ts";
 import { SqsEventSourcePoller } from "./poller.ts";
 
 export const LOCAL_TABLE = "community-signals";
@@ -55,6 +57,11 @@ export interface LocalStackOptions {
   /** Run the daily digest and export timers (default true). */
   schedule?: boolean;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The one clock of the stack: received-at stamps, signature windows, link expiry, the
+   * Discord look-back and the daily digest and export timers all read it.
+   */
+  clock: Clock;
 }
 
 export interface LocalStack {
@@ -76,11 +83,17 @@ export interface LocalStack {
 }
 
 export interface HealthReport {
-  status: "ok";
+  /** `degraded` when a component does not answer or the dead-letter queue holds anything; `problems` says which. */
+  status: "ok" | "degraded";
+  problems: string[];
+  /** Nothing waiting, retrying or being processed (false when the queue cannot be read). */
   drained: boolean;
-  queue: { url: string; depth: number; inFlight: number };
+  /**
+   * Each message counted once: `depth` waits to be received, `retrying` failed and waits for
+   * its retry, `inFlight` is in the normaliser now.
+   */
+  queue: { url: string; depth: number; retrying: number; inFlight: number };
   dlq: { url: string; depth: number };
-  inFlight: number;
   processed: { batches: number; succeeded: number; failed: number };
   webhooks: Record<string, Partial<Record<IngestOutcome, number>>>;
   uptimeSeconds: number;
@@ -187,11 +200,11 @@ async function restoreBacklog(sqs: SQSClient, queueUrl: string, file: string): P
 
 /** Start the whole local stack: emulators, front door, event-source poller and digest timer. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const { config } = options;
+  const { config, clock } = options;
   const log = options.log ?? (() => {});
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const startedAt = Date.now();
+  const startedAt = Date.now(); // wall-clock: uptime of this process, not a business time
 
   // Refuse before starting anything: two stacks on one DynamoDB data dir would corrupt it.
   const lock = acquireDevLock(dataDir, {
@@ -234,12 +247,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (saved > 0) log(`saved ${saved} queued message(s) to ${dataDir}; they are queued again at the next start`);
     });
 
-    const webhookCounts: HealthReport["webhooks"] = {};
+    // Keyed by source name: no prototype, so no key can ever land on Object's own properties.
+    const webhookCounts: HealthReport["webhooks"] = Object.create(null) as HealthReport["webhooks"];
     const envelopeQueue = new EnvelopeQueue(sqs, queueUrl, config.queue.maxMessageBytes);
     const ingest = createIngest({
       config,
       secrets: resolver,
       queue: envelopeQueue,
+      now: clock,
       observer: {
         outcome(source, outcome, detail) {
           const counts = (webhookCounts[source] ??= {});
@@ -274,17 +289,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     poller.start();
     stops.push(() => poller.stop());
 
+    // Health probes fail fast: one attempt, short time-outs, so /health answers while a component is down.
+    const probeDynamo = new DynamoDBClient({ ...localClientConfig(dynamo.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    const probeSqs = new SQSClient({ ...localClientConfig(sqsServer.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    const answers = (url: string) => fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2_000) }).then(() => true);
     const health = async (): Promise<HealthReport> => {
-      const [q, d] = await Promise.all([depth(sqs, queueUrl), depth(sqs, dlqUrl)]);
+      const problems: string[] = [];
+      const down = (what: string) => (err: Error) => {
+        problems.push(`${what} does not answer (${err.name})`);
+        return null;
+      };
+      const inFlight = poller.inFlight;
+      const [q, d] = await Promise.all([
+        depth(probeSqs, queueUrl).catch(down("the queue (SQS)")),
+        depth(probeSqs, dlqUrl).catch(() => null),
+        probeDynamo.send(new DescribeTableCommand({ TableName: LOCAL_TABLE })).catch(down("the table (DynamoDB Local)")),
+        answers(ses.endpoint).catch(down("the mail server (SES)")),
+        answers(s3.endpoint).catch(down("the bucket server (S3)")),
+      ]);
+      const dlqDepth = d ? d.visible + d.notVisible + d.delayed : 0;
+      if (dlqDepth > 0) problems.push(`${dlqDepth} message(s) in the dead-letter queue (see the dev log for why; community-signals redrive moves them back)`);
+      const retrying = q ? Math.max(0, q.notVisible - inFlight) : 0;
       return {
-        status: "ok",
-        drained: q.visible === 0 && q.notVisible === 0 && q.delayed === 0 && poller.inFlight === 0,
-        queue: { url: queueUrl, depth: q.visible + q.delayed, inFlight: q.notVisible },
-        dlq: { url: dlqUrl, depth: d.visible + d.notVisible + d.delayed },
-        inFlight: poller.inFlight,
+        status: problems.length === 0 ? "ok" : "degraded",
+        problems,
+        drained: q !== null && q.visible === 0 && q.notVisible === 0 && q.delayed === 0 && inFlight === 0,
+        queue: { url: queueUrl, depth: q ? q.visible + q.delayed : 0, retrying, inFlight },
+        dlq: { url: dlqUrl, depth: dlqDepth },
         processed: poller.stats,
         webhooks: webhookCounts,
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), // wall-clock: uptime
       };
     };
 
@@ -294,7 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     front = await startFrontDoor(
       {
         webhook: ingest,
-        actions: localActionsRoute({ config, store, secrets: resolver, log }),
+        actions: localActionsRoute({ config, store, secrets: resolver, now: clock, log }),
         health,
         index: () =>
           [
@@ -305,25 +339,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             `mail viewer: ${ses.viewerUrl}`,
           ].join("\n"),
       },
-      { port: options.port, maxBodyBytes: config.queue.maxMessageBytes },
+      { port: options.port, maxBodyBytes: config.queue.maxMessageBytes, onError: (err) => log(`front door: ${err.message}`) },
     );
     stops.push(() => front.close());
 
     if (options.schedule ?? true) {
       const timer = startDailyTimer(
+        clock,
         digestSchedules(config),
         async ({ time, timeZone }, at) => {
           const links = await resolveActionLinks(config, resolver, front.url);
-          const results = await sendDigests({ config, store, mailer, links }, { at, time, timeZone });
+          const results = await sendDigests({ config, store, mailer, links, now: clock }, { at, time, timeZone });
           for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)`);
         },
         ({ time, timeZone }, err) => log(`digest (${time} ${timeZone}) failed: ${err.message}`),
       );
       stops.push(async () => clearInterval(timer));
       const exportTimer = startDailyTimer(
+        clock,
         [{ time: config.analytics.exportTime, timeZone: config.analytics.timeZone }],
         async (_schedule, at) => {
-          const results = await runDailyExport({ config, store, sink: exportSink }, at);
+          const results = await runDailyExport({ config, store, sink: exportSink, now: clock }, at);
           for (const r of results) log(`export ${r.day}: ${r.activities.rows} activities, ${r.threads.rows} threads`);
         },
         (_schedule, err) => log(`export failed: ${err.message}`),
@@ -338,7 +374,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log(`${discord.secretName} is not set: Discord polling is off (set it to the bot token to read ${discord.channels.length} channel(s))`);
       } else {
         const stopPolling = startDiscordPolling(discord.pollIntervalSeconds, () =>
-          runDiscordPoll({ config, store, queue: envelopeQueue, token, log: (line) => log(line) }).then((report) => {
+          runDiscordPoll({ config, store, queue: envelopeQueue, token, now: clock, log: (line) => log(line) }).then((report) => {
             if (report.envelopesSent > 0) log(`discord: ${report.messagesRead} message(s) read, ${report.envelopesSent} envelope(s) queued`);
           }),
         (err) => log(`discord poll failed: ${err.message}`));
@@ -361,10 +397,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3Directory,
       health,
       async drained(timeoutMs = 60_000) {
-        const deadline = Date.now() + timeoutMs;
+        const deadline = Date.now() + timeoutMs; // wall-clock: a time-out
         for (;;) {
           const report = await health();
           if (report.drained) return report;
+          // wall-clock: a time-out
           if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms: ${JSON.stringify(report.queue)}`);
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -376,57 +413,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     lock.release();
     throw err;
   }
-}
-
-/** Fires `send(timeZone)` once per local day when a schedule's local time comes round. */
-/**
- * Plays the poller's rate schedule: a run now, then one every interval, never two at once
- * (as reserved concurrency 1 does in AWS). Resolves stop once the run in flight is done.
- */
-function startDiscordPolling(intervalSeconds: number, run: () => Promise<void>, onError: (err: Error) => void): () => Promise<void> {
-  let current: Promise<void> | null = null;
-  const tick = () => {
-    if (current) return;
-    current = run()
-      .catch(onError)
-      .finally(() => (current = null));
-  };
-  tick();
-  const timer = setInterval(tick, intervalSeconds * 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
-}
-
-interface DailySchedule {
-  time: string;
-  timeZone: string;
-}
-
-/** The local stand-in for EventBridge Scheduler crons: each schedule fires once per local day at its time. */
-function startDailyTimer(
-  schedules: readonly DailySchedule[],
-  send: (schedule: DailySchedule, at: Date) => Promise<void>,
-  onError: (schedule: DailySchedule, err: Error) => void,
-): NodeJS.Timeout {
-  const fired = new Set<string>();
-  const tick = () => {
-    const now = new Date();
-    for (const schedule of schedules) {
-      const { time, timeZone } = schedule;
-      const local = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(now);
-      const key = `${time}@${timeZone}@${localDay(now, timeZone)}`;
-      if (local === time && !fired.has(key)) {
-        fired.add(key);
-        send(schedule, now).catch((err: Error) => onError(schedule, err));
-      }
-    }
-  };
-  const timer = setInterval(tick, 20_000);
-  timer.unref();
-  return timer;
 }
 
 /**
@@ -463,6 +449,7 @@ export async function withLocalServices<T>(
     }
   }
   // Hold the data dir while our own DynamoDB Local uses it, so no dev can start on it meanwhile.
+  // wall-clock: when this process took the lock, for a person reading the lock file
   const lock = acquireDevLock(dir, { pid: process.pid, startedAt: new Date().toISOString(), port: 0 });
   let dynamo: DynamoDbLocal | null = null;
   let ses: Awaited<ReturnType<typeof startSes>> | null = null;

@@ -248,7 +248,7 @@ export class SignalStore {
     return typeof res.Item?.value === "string" ? res.Item.value : null;
   }
 
-  async setCursor(source: string, channel: string, value: string, at: Date = new Date()): Promise<void> {
+  async setCursor(source: string, channel: string, value: string, at: Date): Promise<void> {
     await this.ddb.send(
       new PutCommand({
         TableName: this.tableName,

@@ -8,6 +8,7 @@ import { digestAt, type DigestDeps } from "../../functions/digest/app.ts";
 import { startLocalStack, type LocalStack } from "../../infra/local/stack.ts";
 import type { AdvocateDigest } from "../../shared/digest/index.ts";
 import { issueCommentEvent, issuesEvent, type IssueSpec, type Person } from "../support/github-payloads.ts";
+import { clockStartingAt } from "../../shared/runtime/clock.ts";
 import { postGitHub, TEST_SECRET, testConfig } from "../support/stack.ts";
 
 const ACTIONS_SECRET = "integration-actions-secret-0123456789";
@@ -16,8 +17,9 @@ const robin: Person = { id: 602, login: "robin-newcomer" };
 const helper: Person = { id: 603, login: "helpful-hana" };
 const kai: Person = { id: 604, login: "kai-regular" };
 
-// The route checks expiry against the real clock, so the digest is built for now.
-const NOW = new Date();
+// The route checks expiry against the stack's clock, which starts at NOW and runs.
+const NOW = new Date("2026-03-27T09:30:00Z");
+const clock = clockStartingAt(NOW);
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 const issue = (id: number, title: string, author: Person, createdHoursAgo: number): IssueSpec => ({ id, number: id - 8000, title, author, createdAt: hoursAgo(createdHoursAgo) });
 
@@ -39,6 +41,7 @@ describe("digest actions through the local stack", () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "cs-actions-"));
     stack = await startLocalStack({
+      clock,
       config,
       dataDir,
       port: 0,
@@ -58,7 +61,7 @@ describe("digest actions through the local stack", () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const digest = (at = new Date()) => digestAt(deps, at, dana);
+  const digest = (at = clock()) => digestAt(deps, at, dana);
   const item = (d: AdvocateDigest, spec: IssueSpec) => d.unanswered.find((i) => i.threadId === idOf(spec));
 
   it("builds the recipient's digest with first-time askers marked and signed links to this stack", async () => {
@@ -112,7 +115,7 @@ describe("digest actions through the local stack", () => {
     expect(rebuilt.counts).toMatchObject({ open: 1, snoozed: 1 });
     expect((await stack.store.getThread(idOf(newcomerAsk)))?.thread).toMatchObject({ status: "closed", questionStatus: "resolved" });
     // After the snooze (24 h) it is back.
-    const dayLater = await digest(new Date(Date.now() + 24 * 3_600_000 + 60_000));
+    const dayLater = await digest(new Date(clock().getTime() + 24 * 3_600_000 + 60_000));
     expect(dayLater.unanswered.map((i) => i.title)).toEqual([firstAsk.title, secondAsk.title]);
     expect(rebuilt.metrics.last7Days.actions).toMatchObject({ take: 1, snooze: 1, resolved: 1, "not-a-question": 0 });
   });

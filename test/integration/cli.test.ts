@@ -6,10 +6,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../infra/local/emulators/ports.ts";
 import { DigestSchema } from "../../shared/model/digest.ts";
+import { CLOCK_ENV } from "../../shared/runtime/clock.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
 const SECRET = "cli-test-secret-0123456789";
-const env = { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET, DISCOURSE_WEBHOOK_SECRET: `${SECRET}-discourse`, SLACK_SIGNING_SECRET: `${SECRET}-slack` };
+// Every process of this test lives in the morning after the sample week, whatever the real date.
+const env = { ...process.env, [CLOCK_ENV]: "2026-11-25T01:00:00Z", GITHUB_WEBHOOK_SECRET: SECRET, DISCOURSE_WEBHOOK_SECRET: `${SECRET}-discourse`, SLACK_SIGNING_SECRET: `${SECRET}-slack` };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 120_000 });
@@ -77,6 +79,15 @@ describe("community-signals CLI", () => {
     expect(res.stderr).toContain("digest.time");
   });
 
+  it("refuses a clock setting it cannot read, naming it", () => {
+    const res = spawnSync(process.execPath, [CLI, "digest", "--json", "--config", configFile, "--data-dir", dataDir], {
+      env: { ...env, [CLOCK_ENV]: "next tuesday" },
+      encoding: "utf8",
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`${CLOCK_ENV}=next tuesday is not an ISO time`);
+  });
+
   it("replays the bundled samples and lists the unanswered ones", async () => {
     for (const source of ["github", "discourse", "slack"]) {
       const replay = run(["replay", join(import.meta.dirname, `../../infra/local/samples/${source}`), "--url", url, "--config", configFile, "--data-dir", dataDir]);
@@ -89,6 +100,13 @@ describe("community-signals CLI", () => {
       const health = (await (await fetch(`${url}/health`)).json()) as { drained: boolean; processed: { succeeded: number } };
       return health.drained && health.processed.succeeded > 0 ? health : null;
     });
+
+    // Without --at the digest is built at the clock's now: the morning after the sample week.
+    const now = run(["digest", "--json", "--config", configFile, "--data-dir", dataDir]);
+    expect(now.status).toBe(0);
+    const generatedAt = Date.parse(DigestSchema.parse(JSON.parse(now.stdout)).generatedAt);
+    expect(generatedAt).toBeGreaterThanOrEqual(Date.parse("2026-11-25T01:00:00Z"));
+    expect(generatedAt).toBeLessThan(Date.parse("2026-11-25T02:00:00Z"));
 
     const res = run(["digest", "--json", "--at", "2026-11-25T08:00:00Z", "--config", configFile, "--data-dir", dataDir]);
     expect(res.status).toBe(0);

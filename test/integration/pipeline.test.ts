@@ -138,7 +138,7 @@ describe("GitHub webhooks through the local stack", () => {
   });
 
   it("emails each recipient their digest at most once per day", async () => {
-    const deps = { config: testConfig(), store: stack.store, mailer: new Mailer(new SESv2Client(localClientConfig(stack.endpoints.ses))) };
+    const deps = { config: testConfig(), store: stack.store, mailer: new Mailer(new SESv2Client(localClientConfig(stack.endpoints.ses))), now: () => AT };
     const first = await sendDigests(deps, { at: AT });
     const retried = await sendDigests(deps, { at: new Date(AT.getTime() + 3_600_000) });
     expect(first.map((r) => r.outcome)).toEqual(["sent"]);

@@ -162,9 +162,9 @@ describe("SignalStore", () => {
 
   it("keeps a poller cursor per channel", async () => {
     expect(await store.getCursor("discord", "111")).toBeNull();
-    await store.setCursor("discord", "111", "1300000000000000001");
-    await store.setCursor("discord", "222", "1300000000000000009");
-    await store.setCursor("discord", "111", "1300000000000000005");
+    await store.setCursor("discord", "111", "1300000000000000001", new Date("2026-11-25T08:00:00Z"));
+    await store.setCursor("discord", "222", "1300000000000000009", new Date("2026-11-25T08:00:00Z"));
+    await store.setCursor("discord", "111", "1300000000000000005", new Date("2026-11-25T08:05:00Z"));
     expect(await store.getCursor("discord", "111")).toBe("1300000000000000005");
     expect(await store.getCursor("discord", "222")).toBe("1300000000000000009");
   });

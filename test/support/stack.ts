@@ -4,8 +4,15 @@ import { join } from "node:path";
 import { parseConfig, type ConfigInput } from "../../shared/model/config.ts";
 import { signGitHubBody } from "../../shared/sources/github/index.ts";
 import { startLocalStack, type LocalStack } from "../../infra/local/stack.ts";
+import { clockStartingAt, type Clock } from "../../shared/runtime/clock.ts";
 
 export const TEST_SECRET = "integration-test-secret-0123456789";
+
+/**
+ * "Now" for a test stack unless a test says otherwise: the morning after the bundled sample
+ * week. The stack's clock starts here and runs, so the suite passes on any real date.
+ */
+export const TEST_NOW = new Date("2026-11-25T01:00:00Z");
 
 export function testConfig(overrides: Partial<ConfigInput> = {}) {
   return parseConfig({
@@ -18,13 +25,18 @@ export function testConfig(overrides: Partial<ConfigInput> = {}) {
   });
 }
 
-export async function startTestStack(opts: { config?: ReturnType<typeof testConfig>; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{
+export async function startTestStack(
+  opts: { config?: ReturnType<typeof testConfig>; dataDir?: string; env?: NodeJS.ProcessEnv; clock?: Clock } = {},
+): Promise<{
   stack: LocalStack;
   dataDir: string;
+  clock: Clock;
   cleanup(): Promise<void>;
 }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "cs-test-"));
+  const clock = opts.clock ?? clockStartingAt(TEST_NOW);
   const stack = await startLocalStack({
+    clock,
     config: opts.config ?? testConfig(),
     dataDir,
     port: 0,
@@ -35,6 +47,7 @@ export async function startTestStack(opts: { config?: ReturnType<typeof testConf
   return {
     stack,
     dataDir,
+    clock,
     async cleanup() {
       await stack.stop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -203,9 +203,9 @@ async function waitUntilServing(endpoint: string, timeoutMs: number, gaveUp: () 
     maxAttempts: 1,
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
   });
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs; // wall-clock: a start-up time-out
   try {
-    while (Date.now() < deadline && !gaveUp()) {
+    while (Date.now() < deadline && !gaveUp()) { // wall-clock: the same time-out
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return true;

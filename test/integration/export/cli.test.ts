@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSamples, replaySamples } from "../../../infra/cli/replay.ts";
 import { enabledSource } from "../../../shared/sources/index.ts";
+import { CLOCK_ENV } from "../../../shared/runtime/clock.ts";
 import { startTestStack, TEST_SECRET, testConfig } from "../../support/stack.ts";
 
 const CLI = join(import.meta.dirname, "../../../bin/community-signals.js");
@@ -14,10 +15,10 @@ let dataDir: string;
 let configFile: string;
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [CLI, ...args, ...(args[0] === "query" ? [] : ["--config", configFile]), "--data-dir", dataDir], {
+  const res = spawnSync(process.execPath, [CLI, ...args, "--config", configFile, "--data-dir", dataDir], {
     encoding: "utf8",
     timeout: 120_000,
-    env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    env: { ...process.env, NODE_NO_WARNINGS: "1", [CLOCK_ENV]: "2026-11-25T01:00:00Z" },
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
@@ -26,10 +27,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "cs-export-cli-"));
   configFile = join(dataDir, "config.json");
   writeFileSync(configFile, JSON.stringify({ name: "Acme Labs", sources: { github: { enabled: true } }, digest: { from: "signals@acme.example" } }));
-  const { stack, cleanup } = await startTestStack({ config: testConfig(), dataDir });
+  const { stack, cleanup, clock } = await startTestStack({ config: testConfig(), dataDir });
   try {
     await replaySamples(loadSamples(join(import.meta.dirname, "../../../infra/local/samples/github")), {
       url: stack.url,
+      now: clock,
       signer: () => ({ secret: TEST_SECRET, replay: enabledSource(testConfig(), "github")!.replay }),
     });
     await stack.drained();

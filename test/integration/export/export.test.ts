@@ -12,6 +12,7 @@ import type { LocalStack } from "../../../infra/local/stack.ts";
 import { EXAMPLE_ANALYSES } from "../../../shared/export/analyses.ts";
 import { ACTIVITY_COLUMNS, THREAD_COLUMNS } from "../../../shared/export/schema.ts";
 import { enabledSource } from "../../../shared/sources/index.ts";
+import { clockStartingAt } from "../../../shared/runtime/clock.ts";
 import { startTestStack, TEST_SECRET, testConfig } from "../../support/stack.ts";
 
 const SAMPLE_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"];
@@ -21,7 +22,7 @@ const config = testConfig();
 let stack: LocalStack;
 let dataDir: string;
 let cleanup: () => Promise<void>;
-const deps = () => ({ config, store: stack.store, sink: stack.exportSink });
+const deps = () => ({ config, store: stack.store, sink: stack.exportSink, now: () => REPLAYED_AT });
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const objectFile = (key: string) => join(stack.s3Directory, stack.exportSink.bucket, ...key.split("/")) + "._S3rver_object";
 
@@ -36,7 +37,7 @@ async function sql(query: string): Promise<Record<string, unknown>[]> {
 }
 
 beforeAll(async () => {
-  ({ stack, dataDir, cleanup } = await startTestStack({ config }));
+  ({ stack, dataDir, cleanup } = await startTestStack({ config, clock: clockStartingAt(REPLAYED_AT) }));
   const github = enabledSource(config, "github")!;
   const results = await replaySamples(loadSamples(join(import.meta.dirname, "../../../infra/local/samples/github")), {
     url: stack.url,
