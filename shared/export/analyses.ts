@@ -1,8 +1,8 @@
 /**
- * The example analyses published in the README, in the SQL that Athena (Trino) and DuckDB
+ * The example analyses published in docs/export.md, in the SQL that Athena (Trino) and DuckDB
  * share: no approx_percentile (Trino only), no percentile_cont (DuckDB only), no integer `/`
  * (it truncates in Trino, not in DuckDB). The integration tests run each one against exported
- * sample traffic, and a unit test checks the README carries them verbatim.
+ * sample traffic, and a unit test checks docs/export.md carries them verbatim.
  *
  * `threads` holds one row per thread per day it had activity; `latest` keeps each thread's
  * newest state (greatest state_revision).

@@ -5,7 +5,7 @@ export const ThreadStatusSchema = z.enum(["open", "answered", "closed", "deleted
 export type ThreadStatus = z.infer<typeof ThreadStatusSchema>;
 
 /**
- * Where a question stands, the same for every platform (README, "The status model"):
+ * Where a question stands, the same for every platform (docs/digest.md, "The status model"):
  * - `needs-first-response`: an open question without a qualifying reply;
  * - `awaiting-team`: under `team-reply`, only community members replied;
  * - `answered-unmarked`: replied to on a thread that accepts answers, none marked (a nudge);

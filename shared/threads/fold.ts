@@ -194,7 +194,7 @@ interface StatusFacts {
   policy: AnswerPolicy;
 }
 
-/** The status model (README) from the facts the fold worked out; time-independent, so never `snoozed`. */
+/** The status model (docs/digest.md) from the facts the fold worked out; time-independent, so never `snoozed`. */
 export function questionStatusOf(f: StatusFacts): Exclude<QuestionStatus, "snoozed"> {
   if (!f.isQuestion) return "not-a-question";
   // Replied to, where an answer can be marked but none is: a nudge, unless the thread is over.
