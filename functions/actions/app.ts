@@ -3,7 +3,7 @@ import type { Activity } from "../../shared/model/activity.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { AnswerPolicy, DigestAction, Thread } from "../../shared/model/thread.ts";
 import { actionActivity, confirmPage, donePage, refusedPage, signedParams, verifyActionLink } from "../../shared/actions/index.ts";
-import { safeHttpUrl } from "../../shared/digest/escape.ts";
+import { safeHttpUrl } from "../../shared/text/index.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import { answerPolicyFor } from "../../shared/sources/index.ts";
 import type { HttpAnswer } from "../../shared/sources/types.ts";

@@ -1,4 +1,4 @@
-import { escapeHtml as e } from "../digest/escape.ts";
+import { escapeHtml as e } from "../text/index.ts";
 import type { DigestAction } from "../model/thread.ts";
 
 /** Small self-contained pages for the action links: no scripts, no external resources. */

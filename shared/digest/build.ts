@@ -4,6 +4,8 @@ import type { Digest } from "../model/digest.ts";
 import type { Actor, Source } from "../model/activity.ts";
 import type { DigestAction, Thread } from "../model/thread.ts";
 import { actionUrl } from "../actions/links.ts";
+import { boundExcerpt } from "../model/activity.ts";
+import { boundName, boundTitle, boundedHttpUrl } from "../text/index.ts";
 import { questionStatusAt } from "../threads/status.ts";
 import type { ActionCounts, AdvocateDigest, AdvocateDigestItem, AdvocatePeriodMetrics, Nudge } from "./schema.ts";
 import { percentile, roundToTenth } from "./stats.ts";
@@ -190,7 +192,7 @@ function topHelpers(config: Config, questions: readonly TimedThread[]): Helper[]
     if (q.firstResponseMs === null || responder === null || responder.isBot || isTeamActor(config, q.thread.source, responder)) continue;
     const helper = byActor.get(responder.id);
     if (helper) helper.firstResponses += 1;
-    else byActor.set(responder.id, { actorId: responder.id, login: responder.login, isTeam: false, firstResponses: 1 });
+    else byActor.set(responder.id, { actorId: responder.id, login: boundName(responder.login), isTeam: false, firstResponses: 1 });
   }
   return [...byActor.values()]
     .sort(
@@ -228,17 +230,22 @@ function actionLinks(input: BuildDigestInput, threadId: string): AdvocateDigestI
   return { snooze: url("snooze"), "not-a-question": url("not-a-question"), resolved: url("resolved"), take: url("take") };
 }
 
-/** Which thread, where, by whom: the fields a listed question and a nudge share. */
+/**
+ * Which thread, where, by whom: the fields a listed question and a nudge share. Stored threads
+ * may predate the bounds on untrusted text (shared/text/limits.ts), so they are applied again
+ * here: the digest JSON never carries an over-long title or name, nor a URL that is not http(s)
+ * ("" then: the renderers show the title without a link).
+ */
 function whereAndWhat(thread: Thread) {
   return {
     threadId: thread.id,
     source: thread.source,
     instance: thread.instance,
-    channel: thread.channel.name,
+    channel: boundName(thread.channel.name),
     channelId: thread.channel.id,
-    title: thread.title,
-    url: thread.url,
-    author: thread.author?.login ?? null,
+    title: boundTitle(thread.title),
+    url: boundedHttpUrl(thread.url) ?? "",
+    author: thread.author === null ? null : boundName(thread.author.login),
   };
 }
 
@@ -252,13 +259,13 @@ function digestItem(input: BuildDigestInput, q: TimedThread, status: "needs-firs
     createdAt: new Date(q.createdMs).toISOString(),
     ageHours: roundToTenth(ageHours),
     overdue: ageHours > q.slaHours,
-    excerpt: thread.excerpt,
+    excerpt: boundExcerpt(thread.excerpt, input.config.privacy.excerptLength),
     replyCount: thread.replyCount,
     questionStatus: status,
     slaHours: q.slaHours,
     firstTimeAsker: isTeamActor(input.config, thread.source, thread.author) ? false : isFirstTimeAsker(thread, q.createdMs, input.askerHistory),
     askerIsTeam: isTeamActor(input.config, thread.source, thread.author),
-    assignee: assignee === null ? null : (assignee.name ?? assignee.login),
+    assignee: assignee === null ? null : boundName(assignee.name ?? assignee.login),
     assigneeId: assignee?.id ?? null,
     actions: actionLinks(input, thread.id),
   };
@@ -271,7 +278,7 @@ function nudgeOf(config: Config, q: TimedThread, nowMs: number): Nudge {
     ...whereAndWhat(thread),
     createdAt: new Date(q.createdMs).toISOString(),
     ageHours: roundToTenth((nowMs - q.createdMs) / HOUR_MS),
-    answeredBy: by?.login ?? null,
+    answeredBy: by === null ? null : boundName(by.login),
     answeredByTeam: isTeamActor(config, thread.source, by),
     firstResponseAt: thread.firstResponseAt,
   };

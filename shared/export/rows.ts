@@ -1,3 +1,4 @@
+import { boundedHttpUrl } from "../text/index.ts";
 import { excerptOf, type Activity } from "../model/activity.ts";
 import type { Thread } from "../model/thread.ts";
 import { SCHEMA_VERSION, type ActivityColumnName, type ThreadColumnName } from "./schema.ts";
@@ -26,7 +27,8 @@ export function activityRow(a: Activity, excerptLength: number): Record<Activity
     kind: a.kind,
     thread_id: a.thread?.id ?? null,
     thread_title: a.thread?.title ?? null,
-    thread_url: a.thread?.url ?? null,
+    // Records stored before URLs were checked at the door may hold any string: only http(s) leaves.
+    thread_url: boundedHttpUrl(a.thread?.url),
     thread_author_id: a.thread?.author?.id ?? null,
     thread_created_at: ts(a.thread?.createdAt),
     thread_is_question: a.thread ? a.thread.isQuestion : null,
@@ -38,7 +40,7 @@ export function activityRow(a: Activity, excerptLength: number): Record<Activity
     actor_is_team: a.actor.isTeam,
     occurred_at: new Date(a.occurredAt),
     received_at: new Date(a.receivedAt),
-    url: a.url,
+    url: boundedHttpUrl(a.url),
     excerpt: boundExcerpt(a.excerpt, excerptLength),
     is_question: a.isQuestion,
     version: a.version,
@@ -57,7 +59,7 @@ export function threadRow(t: Thread, stateRevision: number, excerptLength: numbe
     channel_id: t.channel.id,
     channel_name: t.channel.name,
     title: t.title,
-    url: t.url,
+    url: boundedHttpUrl(t.url) ?? "",
     author_id: t.author?.id ?? null,
     author_login: t.author?.login ?? null,
     author_is_team: t.author ? t.author.isTeam : null,

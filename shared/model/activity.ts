@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_EXCERPT_LENGTH, boundName, boundTitle, boundedHttpUrl, truncate } from "../text/index.ts";
 
 /** Platforms we take signals from. */
 export const SourceSchema = z.enum(["github", "discourse", "slack", "discord"]);
@@ -37,10 +38,22 @@ export const ActivityKindSchema = z.enum([
 ]);
 export type ActivityKind = z.infer<typeof ActivityKindSchema>;
 
+/*
+ * Bounds (shared/text/limits.ts): what adapters emit goes through `buildActivity`, which
+ * applies `boundActor` / `boundThreadRef` below, so titles are at most MAX_TITLE_LENGTH (300)
+ * characters, logins, names and channel names MAX_NAME_LENGTH (200), excerpts the configured
+ * `privacy.excerptLength` (at most MAX_EXCERPT_LENGTH, 2000), and every URL is an absolute
+ * http(s) URL of at most MAX_URL_LENGTH (2048) characters or absent (activity `url` null,
+ * thread `url` ""). The schemas below do not reject longer values: they also read records
+ * stored before the bounds existed, and reading one must not fail.
+ */
+
 export const ActorSchema = z.object({
   /** Platform-scoped stable id, e.g. `github:user:583231`. */
   id: z.string().min(1),
+  /** At most MAX_NAME_LENGTH characters, one line. */
   login: z.string(),
+  /** At most MAX_NAME_LENGTH characters, one line. */
   name: z.string().nullable(),
   isBot: z.boolean(),
   isTeam: z.boolean(),
@@ -49,6 +62,7 @@ export type Actor = z.infer<typeof ActorSchema>;
 
 export const ChannelSchema = z.object({
   id: z.string().min(1),
+  /** At most MAX_NAME_LENGTH characters, one line. */
   name: z.string(),
 });
 export type Channel = z.infer<typeof ChannelSchema>;
@@ -60,7 +74,9 @@ export type Channel = z.infer<typeof ChannelSchema>;
  */
 export const ThreadRefSchema = z.object({
   id: z.string().min(1),
+  /** One line, at most MAX_TITLE_LENGTH characters. */
   title: z.string(),
+  /** An absolute http(s) URL of at most MAX_URL_LENGTH characters, or "" when there is none (or it was unsafe). */
   url: z.string(),
   author: ActorSchema.nullable(),
   /** Platform creation time of the thread, when the platform says it. */
@@ -93,8 +109,9 @@ export const ActivitySchema = z.object({
   actor: ActorSchema,
   occurredAt: InstantSchema,
   receivedAt: InstantSchema,
+  /** An absolute http(s) URL of at most MAX_URL_LENGTH characters, or null. */
   url: z.string().nullable(),
-  /** Bounded length; full bodies are not stored. */
+  /** Bounded length (`privacy.excerptLength`, at most MAX_EXCERPT_LENGTH); full bodies are not stored. */
   excerpt: z.string().nullable(),
   isQuestion: z.boolean(),
   /**
@@ -111,12 +128,38 @@ export const ActivitySchema = z.object({
 });
 export type Activity = z.infer<typeof ActivitySchema>;
 
-/** Bound an excerpt to `max` characters on a whitespace-collapsed body. */
+/** Bound an excerpt to `max` characters (never more than MAX_EXCERPT_LENGTH) on a whitespace-collapsed body. */
 export function excerptOf(body: string | null | undefined, max: number): string | null {
   if (!body || max <= 0) return null;
   const flat = body.replace(/\s+/g, " ").trim();
   if (flat.length === 0) return null;
-  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+  return truncate(flat, Math.min(max, MAX_EXCERPT_LENGTH));
+}
+
+/** An excerpt already made, cut to `max` characters (at most MAX_EXCERPT_LENGTH); none when `max` is 0. */
+export function boundExcerpt(excerpt: string | null | undefined, max: number): string | null {
+  if (excerpt === null || excerpt === undefined || max <= 0) return null;
+  return truncate(excerpt, Math.min(max, MAX_EXCERPT_LENGTH));
+}
+
+/** An actor with its login and name bounded (MAX_NAME_LENGTH, one line). Ids are left alone: they are identity. */
+export function boundActor(actor: Actor): Actor {
+  return { ...actor, login: boundName(actor.login), name: actor.name === null ? null : boundName(actor.name) };
+}
+
+/** A channel with its name bounded (MAX_NAME_LENGTH, one line). */
+export function boundChannel(channel: Channel): Channel {
+  return { ...channel, name: boundName(channel.name) };
+}
+
+/** A thread ref with its title bounded, its URL http(s)-only ("" when dropped) and its author bounded. */
+export function boundThreadRef(ref: ThreadRef): ThreadRef {
+  return {
+    ...ref,
+    title: boundTitle(ref.title),
+    url: boundedHttpUrl(ref.url) ?? "",
+    author: ref.author === null ? null : boundActor(ref.author),
+  };
 }
 
 /** Normalise any platform timestamp to `toISOString()` form; throws on garbage. */

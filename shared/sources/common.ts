@@ -1,5 +1,6 @@
-import { toInstant, type Activity, type ActivityKind, type Actor, type Channel, type Source, type ThreadRef } from "../model/activity.ts";
+import { boundActor, boundChannel, boundExcerpt, boundThreadRef, toInstant, type Activity, type ActivityKind, type Actor, type Channel, type Source, type ThreadRef } from "../model/activity.ts";
 import type { Envelope } from "../model/envelope.ts";
+import { boundName, boundedHttpUrl } from "../text/index.ts";
 import { NormalizeError } from "./types.ts";
 
 /** A webhook body as a JSON object, or why it is not one. */
@@ -67,25 +68,35 @@ export interface ActivityOrigin {
   instance: string;
   channel: Channel;
   receivedAt: string;
+  /** `privacy.excerptLength` of the config in force: excerpts are cut to it (0: no excerpts). */
+  excerptLength: number;
 }
 
-/** One Activity in the shape every adapter emits (an activity is a question if its thread is). */
+/**
+ * One Activity in the shape every adapter emits (an activity is a question if its thread is).
+ *
+ * This is where the bounds on untrusted fields (shared/text/limits.ts) are enforced for every
+ * adapter: titles, logins, names, channel names and reasons are cut to their limits and put on
+ * one line, excerpts to the configured length, and a URL that is not an absolute http(s) URL
+ * within MAX_URL_LENGTH is dropped (activity `url` null, thread `url` ""), never an error.
+ */
 export function buildActivity(origin: ActivityOrigin, thread: ThreadRef | null, f: ActivityFields): Activity {
+  const ref = thread === null ? null : boundThreadRef(thread);
   return {
     id: f.id,
     source: origin.source,
     instance: origin.instance,
-    channel: { ...origin.channel },
+    channel: boundChannel(origin.channel),
     kind: f.kind,
-    thread,
-    actor: f.actor,
+    thread: ref,
+    actor: boundActor(f.actor),
     occurredAt: f.occurredAt,
     receivedAt: toInstant(origin.receivedAt),
-    url: f.url ?? null,
-    excerpt: f.excerpt ?? null,
-    isQuestion: thread?.isQuestion ?? false,
+    url: boundedHttpUrl(f.url),
+    excerpt: boundExcerpt(f.excerpt, origin.excerptLength),
+    isQuestion: ref?.isQuestion ?? false,
     version: f.version,
     target: f.target ?? null,
-    reason: f.reason ?? null,
+    reason: f.reason === null || f.reason === undefined ? null : boundName(f.reason),
   };
 }

@@ -1,3 +1,4 @@
+import { trimTrailingSlashes } from "../../text/index.ts";
 import type { z } from "zod";
 import {
   DiscordChannelSchema,
@@ -110,7 +111,7 @@ export class DiscordClient {
 
   constructor(private readonly options: DiscordClientOptions) {
     if (!options.token) throw new Error("Discord bot token is empty");
-    this.base = options.baseUrl.replace(/\/+$/, "");
+    this.base = trimTrailingSlashes(options.baseUrl);
     this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;

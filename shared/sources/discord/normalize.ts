@@ -289,7 +289,7 @@ function idOnlyActor(ctx: Context, userId: string): Actor {
 }
 
 function build(ctx: Context, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return buildActivity({ source: "discord", instance: ctx.guildId, channel: ctx.channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
+  return buildActivity({ source: "discord", instance: ctx.guildId, channel: ctx.channel, receivedAt: ctx.envelope.receivedAt, excerptLength: ctx.config.privacy.excerptLength }, thread, f);
 }
 
 function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {

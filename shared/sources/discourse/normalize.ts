@@ -5,11 +5,13 @@ import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.t
 import { DiscourseSourceConfigSchema, isRosterMember } from "../../model/config.ts";
 import type { Config, DiscourseSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
+import { trimTrailingSlashes } from "../../text/index.ts";
 import { NormalizeError } from "../types.ts";
 import { parseDiscourseBody } from "./body.ts";
 import { discourseEventType, isSupportedDiscourseEvent } from "./classify.ts";
 import type { DiscourseSupportedEvent } from "./classify.ts";
 import * as P from "./payload.ts";
+import { cookedToPlain } from "./text.ts";
 
 /*
  * Versions (the store keeps, per natural id, the greatest; all are `toInstant` strings or ""):
@@ -403,13 +405,17 @@ function unknownActor(ctx: Context): Actor {
 }
 
 function postExcerpt(ctx: Context, post: P.DiscoursePost): string | null {
-  const body = post.raw ?? (post.cooked ? post.cooked.replace(/<[^>]*>/g, " ") : null);
+  const body = post.raw ?? (post.cooked ? cookedToPlain(post.cooked) : null);
   return excerptOf(body, ctx.config.privacy.excerptLength);
 }
 
 function inThread(ctx: Context, thread: ThreadInfo, f: ActivityFields): Activity {
   const ref = { ...thread.ref, author: thread.ref.author ? { ...thread.ref.author } : null };
-  return buildActivity({ source: "discourse", instance: ctx.host, channel: thread.channel, receivedAt: ctx.receivedAt }, ref, f);
+  return buildActivity(
+    { source: "discourse", instance: ctx.host, channel: thread.channel, receivedAt: ctx.receivedAt, excerptLength: ctx.config.privacy.excerptLength },
+    ref,
+    f,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,7 +440,7 @@ export function baseUrl(raw: string): { host: string; base: string } | null {
     return null;
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || url.hostname === "") return null;
-  return { host: url.hostname, base: `${url.origin}${url.pathname.replace(/\/+$/, "")}` };
+  return { host: url.hostname, base: `${url.origin}${trimTrailingSlashes(url.pathname)}` };
 }
 
 function instanceAccepted(discourse: DiscourseSourceConfig, base: string): boolean {

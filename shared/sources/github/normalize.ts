@@ -548,7 +548,7 @@ function onRepository(ctx: Context, fields: ActivityFields): Activity {
 }
 
 function build(ctx: Context, instance: string, channel: Channel, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return buildActivity({ source: "github", instance, channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
+  return buildActivity({ source: "github", instance, channel, receivedAt: ctx.envelope.receivedAt, excerptLength: ctx.config.privacy.excerptLength }, thread, f);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.t
 import { SlackSourceConfigSchema, isRosterMember } from "../../model/config.ts";
 import type { Config, SlackSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
+import { trimTrailingSlashes } from "../../text/index.ts";
 import { NormalizeError } from "../types.ts";
 import { isSupportedSlackEvent, parseSlackBody } from "./classify.ts";
 import * as P from "./payload.ts";
@@ -270,7 +271,7 @@ function messageId(ctx: Context, channelId: string, ts: string): string {
 /** Slack's permalink shape with a workspace URL; without one, the channel in the web client. */
 function link(ctx: Context, channelId: string, ts: string, rootTs: string | null): string {
   if (!ctx.slack.workspaceUrl) return `https://app.slack.com/client/${ctx.team}/${channelId}`;
-  const base = `${ctx.slack.workspaceUrl.replace(/\/+$/, "")}/archives/${channelId}/p${slackTsVersion(ts).replace(".", "")}`;
+  const base = `${trimTrailingSlashes(ctx.slack.workspaceUrl)}/archives/${channelId}/p${slackTsVersion(ts).replace(".", "")}`;
   return rootTs === null ? base : `${base}?thread_ts=${slackTsVersion(rootTs)}&cid=${channelId}`;
 }
 
@@ -298,7 +299,7 @@ function unknownActor(): Actor {
 }
 
 function build(ctx: Context, channel: Channel, thread: ThreadRef | null, f: ActivityFields): Activity {
-  return buildActivity({ source: "slack", instance: ctx.team, channel, receivedAt: ctx.envelope.receivedAt }, thread, f);
+  return buildActivity({ source: "slack", instance: ctx.team, channel, receivedAt: ctx.envelope.receivedAt, excerptLength: ctx.config.privacy.excerptLength }, thread, f);
 }
 
 // ---------------------------------------------------------------------------------------------

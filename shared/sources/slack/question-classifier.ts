@@ -89,9 +89,15 @@ const ANNOUNCEMENT: RegExp[] = [
 
 const GRATITUDE = /\b(?:thanks|thank you|thank u|thx|tysm|ty|cheers|much appreciated|appreciate it|kudos)\b/;
 
-/** Openings of answers, and phrases that report a problem as solved. */
-const ANSWER_OPENINGS =
-  /^(?:you can|you could|you need|you'll need|you should|you have to|you want|try |have you tried|it's because|that's because|this is because|the fix is|the trick is|the reason is|use |set |make sure|yes\b|yep\b|yeah\b|no,|nope\b|correct\b|exactly\b|right,|same here|\+1|this is fixed|fixed in|that should|it should|in \d+(?:\.\d+)* (?:you|it|this))/;
+/**
+ * Openings of answers, and phrases that report a problem as solved. The openings are two
+ * patterns tried in turn (none of the first starts like the second), so that each is small
+ * enough for recheck's automaton checker to prove linear (test/unit/security/redos.test.ts).
+ */
+const ANSWER_OPENINGS: RegExp[] = [
+  /^(?:you can|you could|you need|you'll need|you should|you have to|you want|try |have you tried|it's because|that's because|this is because|the fix is|the trick is|the reason is|use |set |make sure|yes\b|yep\b|yeah\b|no,|nope\b|correct\b|exactly\b|right,|same here|\+1|this is fixed|fixed in|that should|it should)/,
+  /^in \d+(?:\.\d+)* (?:you|it|this)/,
+];
 const RESOLVED =
   /\b(?:that worked|it worked|works now|working now|fixed it|solved it|got it working|figured it out|never ?mind|nvm|all good now|resolved now)\b/;
 
@@ -102,9 +108,55 @@ const BANTER: RegExp[] = [
   /\bcongrat(?:s|ulations)\b/, /\bwelcome\b/, /\bexcited\b/, /\bcan't wait\b/, /\bam i right\b/,
 ];
 
-/** Greetings and mentions in front of the real first words ("hi all, quick question:"). */
-const LEAD_IN =
-  /^(?:(?:hi|hey|hello|yo|morning|good (?:morning|afternoon|evening)|greetings)(?: (?:all|everyone|folks|team|there|guys|y'all|people|friends))?[,!.:\s-]*|(?:quick|small|dumb|silly|stupid|newbie|noob|another) question[,!.:\s-]*|@[\w.-]+[,:\s]*|(?:so|ok|okay|um|hmm|folks|all)[,!\s]+)+/;
+/**
+ * Greetings and mentions in front of the real first words ("hi all, quick question:"): any run
+ * of these pieces, each tried in this order where the last one ended (sticky), a greeting or a
+ * "quick question" with the separators after it. Together they are the old single pattern
+ * `^(?:a[,!.:\s-]*|b[,!.:\s-]*|c|d)+`: nothing follows the run, so the first piece that matches,
+ * as far as it reaches, is what a backtracking engine keeps, which is what this loop does. Apart,
+ * each pattern is small enough for recheck's automaton checker to prove linear in a moment.
+ */
+const LEAD_IN_SEPARATORS = /[,!.:\s-]*/y;
+const LEAD_IN: ReadonlyArray<readonly [piece: RegExp, separators: RegExp | null]> = [
+  [/(?:hi|hey|hello|yo|morning|good (?:morning|afternoon|evening)|greetings)(?: (?:all|everyone|folks|team|there|guys|y'all|people|friends))?/y, LEAD_IN_SEPARATORS],
+  [/(?:quick|small|dumb|silly|stupid|newbie|noob|another) question/y, LEAD_IN_SEPARATORS],
+  [/@[\w.-]+[,:\s]*/y, null],
+  [/(?:so|ok|okay|um|hmm|folks|all)[,!\s]+/y, null],
+];
+
+/** Where a sticky pattern that matches at `at` ends, or -1. */
+function endOfMatch(re: RegExp, text: string, at: number): number {
+  re.lastIndex = at;
+  return re.test(text) ? re.lastIndex : -1;
+}
+
+/** `sentence` without its lead-in (see LEAD_IN). */
+function withoutLeadIn(sentence: string): string {
+  let at = 0;
+  for (;;) {
+    let next = -1;
+    for (const [piece, separators] of LEAD_IN) {
+      next = endOfMatch(piece, sentence, at);
+      if (next < 0) continue;
+      if (separators) next = endOfMatch(separators, sentence, next);
+      break;
+    }
+    // Every piece matches at least one character, so the loop always moves on.
+    if (next <= at) return sentence.slice(at);
+    at = next;
+  }
+}
+
+/**
+ * Stack frames pasted without a fence (Java, Python, Go, Node); each line is tried against
+ * each, anchored at its start.
+ */
+const STACK_FRAME: RegExp[] = [
+  /^\s*at [\w$.<>]+[(\s]/,
+  /^\s*File ".*", line \d+/,
+  /^\s*(?:goroutine \d+|Traceback \(most recent call last\)|Caused by:)/,
+  /^\s*\w+(?:\.\w+)+(?:Exception|Error):/,
+];
 
 const URL = /\b(?:https?:\/\/|www\.)\S+/g;
 const EMOJI_CODE = /:[a-z0-9_+'-]+:/g;
@@ -131,7 +183,7 @@ function split(text: string): Parts {
   const proseLines: string[] = [];
   for (const line of rest.split("\n")) {
     // Stack frames pasted without a fence are code too (Java, Python, Go, Node).
-    if (/^\s*(?:at [\w$.<>]+[(\s]|File ".*", line \d+|goroutine \d+|Traceback \(most recent call last\)|Caused by:|\w+(?:\.\w+)+(?:Exception|Error):)/.test(line)) {
+    if (STACK_FRAME.some((frame) => frame.test(line))) {
       codeParts.push(line);
     } else {
       proseLines.push(line);
@@ -152,6 +204,11 @@ function sentencesOf(prose: string): string[] {
 
 function wordsOf(text: string): string[] {
   return text.match(/[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu) ?? [];
+}
+
+/** `wordsOf(text)[0]`, without splitting the whole text into words. */
+function firstWordOf(text: string): string | undefined {
+  return /[\p{L}\p{N}][\p{L}\p{N}'_-]*/u.exec(text)?.[0];
 }
 
 function round(n: number): number {
@@ -188,8 +245,11 @@ export function scoreQuestion(text: string): QuestionScore {
   if (lower.includes("?")) add(QUESTION_WEIGHTS.questionMark, "question mark");
 
   const opening = sentences
-    .map((s) => s.replace(LEAD_IN, ""))
-    .map((s) => OPENING_PHRASES.find((p) => s.startsWith(`${p} `) || s === p) ?? INTERROGATIVE_OPENINGS.find((w) => wordsOf(s)[0] === w))
+    .map(withoutLeadIn)
+    .map((s) => {
+      const first = firstWordOf(s);
+      return OPENING_PHRASES.find((p) => s.startsWith(`${p} `) || s === p) ?? INTERROGATIVE_OPENINGS.find((w) => first === w);
+    })
     .find((w) => w !== undefined);
   if (opening) add(QUESTION_WEIGHTS.interrogativeOpening, `opens with "${opening}"`);
 
@@ -207,8 +267,10 @@ export function scoreQuestion(text: string): QuestionScore {
   const thanks = GRATITUDE.exec(telling.replace(/\b(?:thanks|thx|ty) in advance\b/g, ""))?.[0];
   if (thanks) add(QUESTION_WEIGHTS.gratitude, `thanks: "${thanks}"`);
 
-  const firstSentence = (sentences[0] ?? "").replace(LEAD_IN, "");
-  const answerOpening = asking.includes(sentences[0] ?? "") ? undefined : ANSWER_OPENINGS.exec(firstSentence)?.[0];
+  const firstSentence = withoutLeadIn(sentences[0] ?? "");
+  const answerOpening = asking.includes(sentences[0] ?? "")
+    ? undefined
+    : ANSWER_OPENINGS.map((re) => re.exec(firstSentence)?.[0]).find((m) => m !== undefined);
   const resolved = RESOLVED.exec(telling)?.[0];
   if (answerOpening || resolved) add(QUESTION_WEIGHTS.answerOrResolution, `reads as an answer: "${(answerOpening ?? resolved ?? "").trim()}"`);
 

@@ -42,7 +42,7 @@ export function titleOf(plain: string, max = 120): string {
     if (flat.length <= max) return flat;
     // A long first line keeps its leading whole sentences when they fit, rather than a cut word.
     let whole = "";
-    for (const sentence of flat.match(/.+?[.!?]+(?=\s|$)/g) ?? []) {
+    for (const sentence of sentences(flat)) {
       const next = `${whole}${sentence}`;
       if (next.trim().length > max) break;
       whole = next;
@@ -50,4 +50,33 @@ export function titleOf(plain: string, max = 120): string {
     return whole.trim() || `${flat.slice(0, max - 1).trimEnd()}…`;
   }
   return "";
+}
+
+const isSentenceEnd = (ch: string | undefined) => ch === "." || ch === "!" || ch === "?";
+const isSpace = (ch: string | undefined) => ch !== undefined && /\s/.test(ch);
+
+/**
+ * The sentences of one line, lazily, in one left-to-right pass: what
+ * `line.match(/.+?[.!?]+(?=\s|$)/g)` gives (each piece runs up to a run of `.`, `!` or `?`
+ * followed by a space or the end; a tail without one is not a sentence), without that
+ * pattern's quadratic rescans of a long line with no sentence end (2 s for 40,000 characters).
+ */
+export function* sentences(line: string): Generator<string> {
+  let start = 0;
+  let i = 1;
+  while (i < line.length) {
+    if (!isSentenceEnd(line[i])) {
+      i += 1;
+      continue;
+    }
+    let end = i;
+    while (end < line.length && isSentenceEnd(line[end])) end += 1;
+    if (end === line.length || isSpace(line[end])) {
+      yield line.slice(start, end);
+      start = end;
+      i = end + 1;
+    } else {
+      i = end;
+    }
+  }
 }
