@@ -4,8 +4,9 @@ import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { EnvelopeTooLargeError, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
-import { enabledSource, POLLED_SOURCES } from "../../shared/sources/index.ts";
-import type { HttpAnswer, WebhookRequest } from "../../shared/sources/types.ts";
+import { enabledSource, isSource, POLLED_SOURCES } from "../../shared/sources/index.ts";
+import { quote } from "../../shared/sources/shape.ts";
+import type { Classification, HttpAnswer, VerifyResult, WebhookRequest } from "../../shared/sources/types.ts";
 
 export interface IngestRequest extends WebhookRequest {
   method: string;
@@ -17,7 +18,10 @@ export interface EnvelopeSink {
   send(envelope: Envelope): Promise<string>;
 }
 
-/** Counts what ingest did, for /health locally and metrics in AWS. */
+/**
+ * Counts what ingest did, for /health locally and metrics in AWS. `source` is always a known
+ * source name or "-", never the client's path segment, so an observer may key a map by it.
+ */
 export interface IngestObserver {
   outcome(source: string, outcome: IngestOutcome, detail?: string): void;
 }
@@ -41,9 +45,15 @@ const json = (status: number, body: Record<string, unknown>): HttpAnswer => ({
 
 const WEBHOOK_PATH = /^\/webhooks\/([a-z0-9-]+)\/?$/;
 
+/** What a client is told when the door itself failed: never the exception's text. */
+const INTERNAL_ERROR = "the webhook could not be processed; please redeliver";
+
 /**
- * The webhook front door, shared by the Lambda and the local HTTP server: verify, answer
- * handshakes, queue the raw body in an Envelope, acknowledge. Nothing unverified is queued.
+ * The webhook front door, shared by the Lambda and the local HTTP server: verify the raw
+ * bytes, classify (a body that is not UTF-8 JSON, or not the shape its event promises, is a 400
+ * naming the problem), answer handshakes, queue the raw body in an Envelope, acknowledge.
+ * Nothing unverified or malformed is queued. Answers say what was wrong with the request and
+ * never carry internal messages.
  */
 export function createIngest(deps: IngestDeps): (request: IngestRequest) => Promise<HttpAnswer> {
   const now = deps.now;
@@ -53,8 +63,8 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
   return async function ingest(request) {
     const match = WEBHOOK_PATH.exec(request.path);
     if (!match) {
-      deps.observer?.outcome("-", "not_found", request.path);
-      return json(404, { error: `no route for ${request.method} ${request.path}` });
+      deps.observer?.outcome("-", "not_found", quote(request.path));
+      return json(404, { error: `no route for ${quote(request.method)} ${quote(request.path)}` });
     }
     const sourceName = match[1] ?? "";
     if (request.method !== "POST") {
@@ -62,12 +72,14 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     }
     const source = enabledSource(deps.config, sourceName);
     if (!source) {
-      deps.observer?.outcome(sourceName, "not_found", "source not enabled");
+      // The path segment is the client's: it is a count's key only when it names a source.
+      if (isSource(sourceName)) deps.observer?.outcome(sourceName, "not_found", "source not enabled");
+      else deps.observer?.outcome("-", "not_found", `unknown source ${quote(sourceName)}`);
       const polled = (POLLED_SOURCES as readonly string[]).includes(sourceName);
       return json(404, {
         error: polled
           ? `${sourceName} is polled on a schedule, not pushed: there is no webhook to send here`
-          : `source ${sourceName} is not enabled in the configuration`,
+          : `source ${quote(sourceName)} is not enabled in the configuration`,
       });
     }
     const observe = (outcome: IngestOutcome, detail?: string) => deps.observer?.outcome(sourceName, outcome, detail);
@@ -83,13 +95,21 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
       observe("error", `secret ${source.secretName} is not set`);
       return json(500, { error: "webhook secret is not configured on this server" });
     }
-    const verdict = await source.adapter.verify(request, secret, now());
-    if (!verdict.ok) {
-      observe("unauthorized", verdict.reason);
-      return json(401, { error: verdict.reason });
+    // The adapter's steps read hostile input; they answer rather than throw, and should one
+    // throw after all it is our fault: a 500 (the platform redelivers), the text only logged.
+    let verdict: VerifyResult;
+    let classified: Classification;
+    try {
+      verdict = await source.adapter.verify(request, secret, now());
+      if (!verdict.ok) {
+        observe("unauthorized", verdict.reason);
+        return json(401, { error: verdict.reason });
+      }
+      classified = source.adapter.classify(request);
+    } catch (err) {
+      observe("error", `${source.source}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      return json(500, { error: INTERNAL_ERROR });
     }
-
-    const classified = source.adapter.classify(request);
     switch (classified.action) {
       case "handshake":
         observe("handshake");
@@ -120,10 +140,11 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
       serializeEnvelope(envelope, maxBytes);
     } catch (err) {
       if (err instanceof EnvelopeTooLargeError) {
-        observe("too_large");
-        return json(413, { error: err.message });
+        observe("too_large", err.message);
+        return json(413, { error: `body exceeds the ${maxBytes}-byte limit once queued (JSON escaping grows it)` });
       }
-      throw err;
+      observe("error", `envelope: ${(err as Error).message}`);
+      return json(500, { error: INTERNAL_ERROR });
     }
     try {
       await deps.queue.send(envelope);

@@ -32,13 +32,21 @@ export interface EnabledSource {
   answerPolicy: AnswerPolicy;
 }
 
-const isSource = (name: string): name is Source => name === "github" || name === "discourse" || name === "slack" || name === "discord";
+const SOURCES: ReadonlySet<string> = new Set<Source>(["github", "discourse", "slack", "discord"]);
+
+/**
+ * Whether a client-supplied name (a URL path segment) names a source. A set, not a property
+ * lookup: `constructor`, `__proto__` or `toString` must never find something on Object.prototype.
+ */
+export function isSource(name: string): name is Source {
+  return SOURCES.has(name);
+}
 
 /** A webhook source as configured, or null when it is absent, disabled, polled or not supported. */
 export function enabledSource(config: Config, source: string): EnabledSource | null {
   if (!isSource(source)) return null;
-  const settings = config.sources[source];
-  const entry = WEBHOOK_SOURCES[source];
+  const settings = Object.hasOwn(config.sources, source) ? config.sources[source] : undefined;
+  const entry = Object.hasOwn(WEBHOOK_SOURCES, source) ? WEBHOOK_SOURCES[source] : undefined;
   if (!settings?.enabled || !entry) return null;
   // Slack signs a timestamp; how stale a request may be is a per-install setting.
   const adapter = source === "slack" && config.sources.slack ? createSlackAdapter(config.sources.slack.maxClockSkewSeconds) : entry.adapter;

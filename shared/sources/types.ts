@@ -21,7 +21,8 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
  * - `queue`: a supported event; queue it under `eventType`/`deliveryId`.
  * - `handshake`: answer at once (a ping, a URL verification), queue nothing.
  * - `ignore`: a well-formed event we do not use; 202, counted, queue nothing.
- * - `malformed`: 400 with `reason`.
+ * - `malformed`: 400 with `reason`, which is told to the client: what is wrong with the request
+ *   (`issue.number: expected number, received string`), never exception text.
  */
 export type Classification =
   | { action: "queue"; eventType: string; deliveryId: string | null; headers: Record<string, string> }
@@ -47,7 +48,12 @@ export interface SourceAdapter {
    * sign a timestamp (Slack) also refuse one too far from `now`.
    */
   verify(request: WebhookRequest, secret: string, now: Date): Promise<VerifyResult>;
-  /** Decide what to do with a verified request (handshake, queue, ignore, malformed). */
+  /**
+   * Decide what to do with a verified request (handshake, queue, ignore, malformed). Never
+   * throws. A body that is not UTF-8 JSON is malformed, and so is a supported event without the
+   * fields `normalize` reads for it (each source's shape.ts), so nothing queued can fail
+   * normalisation for its shape; unsupported events are ignored whatever their shape.
+   */
   classify(request: WebhookRequest): Classification;
   /** Pure and total: unknown events give [], malformed input throws NormalizeError. */
   normalize(envelope: Envelope, config: Config): Activity[];

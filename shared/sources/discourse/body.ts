@@ -4,7 +4,8 @@
  * (and a redelivery resends the stored body as is). A genuinely form-encoded body, JSON in a
  * `payload` field as GitHub does it, is accepted too so a proxy that re-encodes cannot break us.
  */
-import { mediaType, parseJsonObject, type ParsedBody } from "../common.ts";
+import { mediaType, type ParsedBody } from "../common.ts";
+import { parseJsonObject, quote } from "../shape.ts";
 
 export type { ParsedBody };
 
@@ -19,5 +20,5 @@ export function parseDiscourseBody(body: string, contentType: string | undefined
     if (payload === null) return { ok: false, reason: "form-encoded body is neither JSON nor has a payload field" };
     return parseJsonObject(payload, "payload field");
   }
-  return { ok: false, reason: `unsupported content type ${type}` };
+  return { ok: false, reason: `unsupported content type ${quote(type)}` };
 }

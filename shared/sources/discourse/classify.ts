@@ -1,5 +1,7 @@
 import type { Classification, WebhookRequest } from "../types.ts";
+import { decodeUtf8, NOT_UTF8, quote } from "../shape.ts";
 import { parseDiscourseBody } from "./body.ts";
+import { discourseShapeProblem, isInstanceUrl } from "./shape.ts";
 
 /**
  * Events `normalize` turns into activities (X-Discourse-Event). Status updates arrive as
@@ -49,9 +51,15 @@ function isPing(eventType: string | undefined, payload: Record<string, unknown>)
   return keys.length === 1 && payload["ping"] === "OK";
 }
 
-/** Decide what to do with a request whose signature has already been verified. */
+/**
+ * Decide what to do with a request whose signature has already been verified: the body must be
+ * UTF-8 JSON, and a supported event must come from an http(s) instance with the shape
+ * `normalize` reads (see shape.ts), so nothing is acknowledged that would only fail later.
+ */
 export function classifyDiscourseRequest(request: WebhookRequest): Classification {
-  const parsed = parseDiscourseBody(request.body.toString("utf8"), request.headers["content-type"]);
+  const text = decodeUtf8(request.body);
+  if (text === null) return { action: "malformed", reason: NOT_UTF8 };
+  const parsed = parseDiscourseBody(text, request.headers["content-type"]);
   if (!parsed.ok) return { action: "malformed", reason: parsed.reason };
 
   const eventType = request.headers["x-discourse-event-type"];
@@ -65,11 +73,15 @@ export function classifyDiscourseRequest(request: WebhookRequest): Classificatio
 
   const event = request.headers["x-discourse-event"];
   if (!event) return { action: "malformed", reason: "missing X-Discourse-Event header" };
-  if (!request.headers["x-discourse-instance"]) return { action: "malformed", reason: "missing X-Discourse-Instance header" };
+  const instance = request.headers["x-discourse-instance"];
+  if (!instance) return { action: "malformed", reason: "missing X-Discourse-Instance header" };
 
   if (!isSupportedDiscourseEvent(event)) {
-    return { action: "ignore", eventType: event, reason: `unsupported event ${event}` };
+    return { action: "ignore", eventType: event, reason: `unsupported event ${quote(event)}` };
   }
+  if (!isInstanceUrl(instance)) return { action: "malformed", reason: "X-Discourse-Instance is not an http(s) URL" };
+  const problem = discourseShapeProblem(event, discourseEventType(event), parsed.payload);
+  if (problem !== null) return { action: "malformed", reason: problem };
 
   const headers: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {

@@ -231,7 +231,7 @@ const SMALL_ACTIONS: Record<string, { close: string } | { reopen: string }> = {
 };
 
 function smallAction(ctx: Context, post: P.DiscoursePost): Activity[] {
-  const action = post.action_code ? SMALL_ACTIONS[post.action_code] : undefined;
+  const action = post.action_code && Object.hasOwn(SMALL_ACTIONS, post.action_code) ? SMALL_ACTIONS[post.action_code] : undefined;
   if (!action) return [];
   const thread = postThread(ctx, post);
   const at = toInstant(post.created_at);

@@ -1,5 +1,6 @@
 /** GitHub sends `application/json`, or `application/x-www-form-urlencoded` with the JSON in `payload`. */
-import { mediaType, parseJsonObject, type ParsedBody } from "../common.ts";
+import { mediaType, type ParsedBody } from "../common.ts";
+import { parseJsonObject, quote } from "../shape.ts";
 
 export type { ParsedBody };
 
@@ -13,5 +14,5 @@ export function parseGitHubBody(body: string, contentType: string | undefined): 
     if (payload === null) return { ok: false, reason: "form-encoded body has no payload field" };
     return parseJsonObject(payload, "payload field");
   }
-  return { ok: false, reason: `unsupported content type ${type}` };
+  return { ok: false, reason: `unsupported content type ${quote(type)}` };
 }

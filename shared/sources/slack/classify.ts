@@ -1,6 +1,9 @@
+import type { z } from "zod";
 import type { Classification, WebhookRequest } from "../types.ts";
-import { mediaType, parseJsonObject, type ParsedBody } from "../common.ts";
+import { mediaType, type ParsedBody } from "../common.ts";
+import { decodeUtf8, describeIssues, NOT_UTF8, parseJsonObject, quote } from "../shape.ts";
 import { EventCallbackSchema, OuterSchema, UrlVerificationSchema } from "./payload.ts";
+import { slackShapeProblem } from "./shape.ts";
 
 /** Inner event types `normalize` looks at; every other event is acknowledged and ignored. */
 export const SLACK_SUPPORTED_EVENTS = ["message", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked"] as const;
@@ -18,19 +21,23 @@ export type ParsedSlackBody = ParsedBody;
 /** The Events API always posts JSON; anything else (a slash command's form body) is not for us. */
 export function parseSlackBody(body: string, contentType: string | undefined): ParsedSlackBody {
   const type = mediaType(contentType);
-  if (type !== "" && type !== "application/json") return { ok: false, reason: `unsupported content type ${type}` };
+  if (type !== "" && type !== "application/json") return { ok: false, reason: `unsupported content type ${quote(type)}` };
   return parseJsonObject(body);
 }
 
-function firstProblem(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  const issue = error.issues[0];
-  if (!issue) return "invalid body";
-  return `${issue.path.length ? issue.path.map(String).join(".") : "(body)"}: ${issue.message}`;
+function firstProblem(error: { issues: readonly z.core.$ZodIssue[] }): string {
+  return describeIssues(error.issues.slice(0, 1));
 }
 
-/** Decide what to do with a request whose signature has already been verified. */
+/**
+ * Decide what to do with a request whose signature has already been verified: the body must be
+ * UTF-8 JSON, and a supported event must have the shape `normalize` reads (see shape.ts), so
+ * nothing is acknowledged that would only fail later in the queue.
+ */
 export function classifySlackRequest(request: WebhookRequest): Classification {
-  const parsed = parseSlackBody(request.body.toString("utf8"), request.headers["content-type"]);
+  const text = decodeUtf8(request.body);
+  if (text === null) return { action: "malformed", reason: NOT_UTF8 };
+  const parsed = parseSlackBody(text, request.headers["content-type"]);
   if (!parsed.ok) return { action: "malformed", reason: parsed.reason };
 
   const outer = OuterSchema.safeParse(parsed.payload);
@@ -53,7 +60,9 @@ export function classifySlackRequest(request: WebhookRequest): Classification {
       const callback = EventCallbackSchema.safeParse(parsed.payload);
       if (!callback.success) return { action: "malformed", reason: `event_callback: ${firstProblem(callback.error)}` };
       const eventType = callback.data.event.type;
-      if (!isSupportedSlackEvent(eventType)) return { action: "ignore", eventType, reason: `unsupported event ${eventType}` };
+      if (!isSupportedSlackEvent(eventType)) return { action: "ignore", eventType, reason: `unsupported event ${quote(eventType)}` };
+      const problem = slackShapeProblem(callback.data);
+      if (problem !== null) return { action: "malformed", reason: problem };
       const headers: Record<string, string> = {};
       for (const name of KEPT_HEADERS) {
         const value = request.headers[name];
@@ -64,6 +73,6 @@ export function classifySlackRequest(request: WebhookRequest): Classification {
     }
     default:
       // app_rate_limited and any envelope type Slack adds later: well-formed, nothing to record.
-      return { action: "ignore", eventType: outer.data.type, reason: `unsupported envelope type ${outer.data.type}` };
+      return { action: "ignore", eventType: outer.data.type, reason: `unsupported envelope type ${quote(outer.data.type)}` };
   }
 }

@@ -261,7 +261,7 @@ function watched(ctx: Context, channelId: string, channelType: string | undefine
 }
 
 function channelOf(ctx: Context, channelId: string): Channel {
-  return { id: channelId, name: ctx.slack.channelNames[channelId] ?? `#${channelId}` };
+  return { id: channelId, name: (Object.hasOwn(ctx.slack.channelNames, channelId) ? ctx.slack.channelNames[channelId] : undefined) ?? `#${channelId}` };
 }
 
 function messageId(ctx: Context, channelId: string, ts: string): string {

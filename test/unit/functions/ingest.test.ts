@@ -9,7 +9,10 @@ import { signGitHubBody } from "../../../shared/sources/github/index.ts";
 
 const SECRET = "unit-secret-0123456789";
 const config = parseConfig({ sources: { github: { enabled: true } }, queue: { maxMessageBytes: 4096 } });
-const body = JSON.stringify({ action: "opened", issue: { id: 1 }, repository: { id: 2, full_name: "a/b" }, sender: { id: 3, login: "x" } });
+// The least an `issues` delivery must carry to pass the door's shape check (what normalize reads).
+const issue = { id: 1, number: 7, title: "t", html_url: "https://github.com/a/b/issues/7", user: null, created_at: "2026-11-25T09:00:00Z", updated_at: "2026-11-25T09:00:00Z" };
+const payload = { action: "opened", issue, repository: { id: 2, full_name: "a/b" }, sender: { id: 3, login: "x" } };
+const body = JSON.stringify(payload);
 
 function request(overrides: { path?: string; method?: string; body?: string; headers?: Record<string, string> } = {}) {
   const raw = overrides.body ?? body;
@@ -72,9 +75,17 @@ describe("ingest", () => {
     const { ingest, sent } = setup();
     expect((await ingest(request({ body: JSON.stringify({ pad: "x".repeat(5000) }) }))).status).toBe(413);
     // Under the limit raw, over it once JSON-escaped inside the envelope.
-    const quotes = JSON.stringify({ action: "opened", pad: '"'.repeat(1000) });
+    const quotes = JSON.stringify({ ...payload, pad: '"'.repeat(1000) });
     expect(Buffer.byteLength(quotes)).toBeLessThan(4096);
     expect((await ingest(request({ body: quotes }))).status).toBe(413);
+    expect(sent).toEqual([]);
+  });
+
+  it("answers 400 naming the field, and queues nothing, when a supported event has the wrong shape", async () => {
+    const { ingest, sent } = setup();
+    const answer = await ingest(request({ body: JSON.stringify({ ...payload, issue: { ...issue, number: "7" } }) }));
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).toContain("issue.number: expected number");
     expect(sent).toEqual([]);
   });
 });
