@@ -55,9 +55,20 @@ export interface SourceAdapter {
    * normalisation for its shape; unsupported events are ignored whatever their shape.
    */
   classify(request: WebhookRequest): Classification;
-  /** Pure and total: unknown events give [], malformed input throws NormalizeError. */
+  /** Pure and total: unknown events give [], a malformed envelope throws NormalizeError. */
   normalize(envelope: Envelope, config: Config): Activity[];
+  /**
+   * For envelopes holding many items (a polled page): an unreadable item is left out and named
+   * instead of failing its neighbours; the envelope still throws when it is malformed as a whole.
+   */
+  normalizeWithSkips?(envelope: Envelope, config: Config): { activities: Activity[]; skipped: SkippedItem[] };
+}
 
+/** One item of an envelope left out by `normalizeWithSkips`, and why (field paths and ids, never its text). */
+export interface SkippedItem {
+  index: number;
+  messageId: string | null;
+  reason: string;
 }
 
 /** A recorded webhook for `replay`: the platform's event name, extra headers and the body. */

@@ -9,6 +9,7 @@ import { NormalizeError } from "../types.ts";
 import {
   DiscordMessageSchema,
   MessagesBodySchema,
+  Snowflake,
   snowflakeTime,
   type DiscordMessage,
   type DiscordReferencedMessage,
@@ -38,41 +39,74 @@ interface Context {
   channelNames: Map<string, string>;
 }
 
+/** A message of a page that was left out, and why; the rest of the page was normalised. */
+export interface SkippedMessage {
+  /** Its position in the envelope's `messages`. */
+  index: number;
+  /** Its id, when it has one that reads as a snowflake. */
+  messageId: string | null;
+  /** What is wrong with it (field paths and Discord ids, never its text), at most MAX_SKIP_REASON characters. */
+  reason: string;
+}
+
+/** What one `messages` envelope gave: the activities of its readable messages, and the messages skipped. */
+export interface DiscordPageResult {
+  activities: Activity[];
+  skipped: SkippedMessage[];
+}
+
+/** Told of each message left out of an envelope (to log and count it). */
+export type OnSkippedMessage = (envelope: Envelope, skipped: SkippedMessage) => void;
+
+export const MAX_SKIP_REASON = 500;
+
 /**
  * Turn a `messages` envelope (a page the poller read from one channel or thread) into
- * activities. Pure and total: other event types give [], a body or message that is not what
- * Discord sends throws NormalizeError naming it.
+ * activities. Pure and total: other event types give []; an envelope of another source, or a
+ * body that is not a page of messages (not JSON, no channel or guild, a forum page without its
+ * thread), throws NormalizeError naming what is wrong, and only then does the envelope fail.
+ *
+ * One message never takes its page with it: a message Discord would not send (a missing
+ * author, a bad timestamp, another channel's id) or that fails to normalise for any other
+ * reason is skipped alone, named in `skipped` (see normalizeDiscordPage) and passed to
+ * `onSkipped`; the other messages of the page give their activities as usual.
  *
  * Threads: a top-level message in a text channel opens `discord:<channel>:<message>`; a reply
  * joins the thread of the message it answers (see `replyThread`); a message in a Discord thread
  * joins `discord:<parent>:<thread>` (a thread started from a message has that message's id); a
  * forum post is the thread `discord:<forum>:<thread>`, opened by its starter message.
  */
-export function normalizeDiscordMessages(envelope: Envelope, config: Config, score: ScoreQuestion): Activity[] {
-  return normalizeTotally(envelope, "discord", envelope.eventType === "messages", () => normalizeMessages(envelope, config, score));
+export function normalizeDiscordMessages(envelope: Envelope, config: Config, score: ScoreQuestion, onSkipped?: OnSkippedMessage): Activity[] {
+  const { activities, skipped } = normalizeDiscordPage(envelope, config, score);
+  if (onSkipped) for (const s of skipped) onSkipped(envelope, s);
+  return activities;
 }
 
-function normalizeMessages(envelope: Envelope, config: Config, score: ScoreQuestion): Activity[] {
+/** normalizeDiscordMessages, returning the skipped messages alongside the activities. */
+export function normalizeDiscordPage(envelope: Envelope, config: Config, score: ScoreQuestion): DiscordPageResult {
+  let skipped: SkippedMessage[] = [];
+  const activities = normalizeTotally(envelope, "discord", envelope.eventType === "messages", () => {
+    const page = normalizeMessages(envelope, config, score);
+    skipped = page.skipped;
+    return page.activities;
+  });
+  return { activities, skipped };
+}
+
+function normalizeMessages(envelope: Envelope, config: Config, score: ScoreQuestion): DiscordPageResult {
   let raw: unknown;
   try {
     raw = JSON.parse(envelope.body);
   } catch (err) {
     throw new NormalizeError(`discord messages: body is not valid JSON: ${(err as Error).message}`, envelope.id);
   }
+  // What the envelope as a whole must be: a page of messages from a known channel of a guild.
   const body = readWith(envelope, "body", MessagesBodySchema, raw);
   const discord = config.sources.discord ?? DiscordSourceConfigSchema.parse({});
   const guildId = body.channel.guild_id ?? discord.guildId;
   if (!guildId) throw new NormalizeError("discord messages: no guild id in the body or the config", envelope.id);
   if (body.channel.type === "forum" && !body.thread) {
     throw new NormalizeError(`discord messages: forum channel ${body.channel.id} messages must come with their thread`, envelope.id);
-  }
-
-  const messages = body.messages.map((m, i) => readWith(envelope, `messages[${i}]`, DiscordMessageSchema, m));
-  const streamId = body.thread?.id ?? body.channel.id;
-  for (const m of messages) {
-    if (m.channel_id !== streamId) {
-      throw new NormalizeError(`discord messages: message ${m.id} is from channel ${m.channel_id}, not ${streamId}`, envelope.id);
-    }
   }
 
   const configured = discord.channels.find((c) => c.id === body.channel.id);
@@ -86,7 +120,40 @@ function normalizeMessages(envelope: Envelope, config: Config, score: ScoreQuest
     channel: { id: body.channel.id, name: configured?.name ?? body.channel.name ?? `#${body.channel.id}` },
     channelNames: new Map(discord.channels.filter((c) => c.name).map((c) => [c.id, c.name!.replace(/^#/, "")])),
   };
-  return messages.flatMap((m) => messageActivities(ctx, m));
+  const streamId = body.thread?.id ?? body.channel.id;
+
+  // Each message on its own: one that cannot be read is skipped, never its neighbours.
+  const activities: Activity[] = [];
+  const skipped: SkippedMessage[] = [];
+  body.messages.forEach((value, index) => {
+    try {
+      const m = readWith(envelope, `messages[${index}]`, DiscordMessageSchema, value);
+      if (m.channel_id !== streamId) {
+        throw new NormalizeError(`discord messages: messages[${index}] (id ${m.id}) is from channel ${m.channel_id}, not ${streamId}`, envelope.id);
+      }
+      activities.push(...messageActivities(ctx, m));
+    } catch (err) {
+      skipped.push({ index, messageId: snowflakeIdOf(value), reason: skipReason(err, index, value) });
+    }
+  });
+  return { activities, skipped };
+}
+
+function snowflakeIdOf(value: unknown): string | null {
+  const id = typeof value === "object" && value !== null && "id" in value ? (value as { id: unknown }).id : undefined;
+  return Snowflake.safeParse(id).success ? (id as string) : null;
+}
+
+function skipReason(err: unknown, index: number, value: unknown): string {
+  let reason: string;
+  if (err instanceof NormalizeError) {
+    reason = err.message;
+  } else {
+    const id = snowflakeIdOf(value);
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    reason = `discord messages: messages[${index}]${id ? ` (id ${id})` : ""}: unexpected ${what}`;
+  }
+  return reason.length <= MAX_SKIP_REASON ? reason : `${reason.slice(0, MAX_SKIP_REASON - 1)}…`;
 }
 
 function messageActivities(ctx: Context, message: DiscordMessage): Activity[] {

@@ -4,13 +4,15 @@ import { parseConfig, type ConfigInput } from "../../../shared/model/config.ts";
 import {
   DiscordClient,
   DiscordPollAbortedError,
+  createDiscordAdapter,
   pollDiscord,
   snowflakeAt,
   type CursorStore,
   type PollDiscordDeps,
+  type SkippedMessage,
 } from "../../../shared/sources/discord/index.ts";
 import { FakeDiscord, fakeClock, type FakeClock } from "../../support/fake-discord.ts";
-import { FORUM, GUILD, HELP, felix, message, priya, thread } from "../../unit/discord/helpers.ts";
+import { FORUM, GUILD, HELP, felix, maria, message, priya, thread } from "../../unit/discord/helpers.ts";
 import type { Json } from "../../unit/discord/helpers.ts";
 
 const NOW = "2026-11-24T18:00:00.000Z";
@@ -51,6 +53,24 @@ class MemorySink {
   }
   messages(): Json[] {
     return this.sent.flatMap((e) => (JSON.parse(e.body) as { messages: Json[] }).messages);
+  }
+}
+
+/** A queue that refuses, once each, every envelope holding a message `refuse` names. */
+class RefusingSink extends MemorySink {
+  readonly refused: Envelope[] = [];
+  constructor(private readonly refuse: Set<string>) {
+    super();
+  }
+  override async send(envelope: Envelope) {
+    const ids = (JSON.parse(envelope.body) as { messages: Json[] }).messages.map((m) => m["id"] as string);
+    const hit = ids.find((id) => this.refuse.has(id));
+    if (hit !== undefined) {
+      this.refuse.delete(hit);
+      this.refused.push(envelope);
+      throw new Error("SQS unavailable");
+    }
+    return super.send(envelope);
   }
 }
 
@@ -160,6 +180,81 @@ describe("pollDiscord: a text channel", () => {
     // Each cursor write followed its envelope; the cursor never went past what was sent.
     const sentLastIds = d.sink.sent.map((e) => e.deliveryId!.split("-")[1]);
     expect(d.cursors.writes.map(([, id]) => id)).toEqual(sentLastIds);
+  });
+
+  it("a page whose send fails is read again next run, from the same cursor, and nothing after it is sent first", async () => {
+    const { fake, clock } = await start();
+    const all = helpMessages(250);
+    fake.addMessages(HELP, all);
+    // The second page (messages 100-199) cannot be queued on the first run.
+    const d = deps(fake, clock, { sink: new RefusingSink(new Set([all[150]!["id"]])) });
+    const sink = d.sink as RefusingSink;
+
+    const failed = await pollDiscord(d);
+
+    expect(failed.channels[0]).toMatchObject({ envelopesSent: 1, error: expect.stringMatching(/SQS unavailable/) });
+    expect(sink.refused).toHaveLength(1);
+    expect(ids(d.sink.messages())).toEqual(ids(all.slice(0, 100)));
+    // The cursor stays at the last message queued, before the refused page; the third page was not read.
+    expect(d.cursors.values.get(HELP)).toBe(all[99]!["id"]);
+    expect(fake.requestsTo(MESSAGES)).toHaveLength(2);
+
+    const requestsBefore = fake.requestsTo(MESSAGES).length;
+    const again = await pollDiscord(d);
+
+    expect(again.channels[0]).toMatchObject({ envelopesSent: 2, error: null });
+    // The next run asks again from where the cursor stayed and queues the same page again.
+    expect(fake.requestsTo(MESSAGES)[requestsBefore]!.query["after"]).toBe(all[99]!["id"]);
+    expect(d.sink.sent[1]!.deliveryId).toBe(sink.refused[0]!.deliveryId);
+    expect(ids(d.sink.messages())).toEqual(ids(all));
+    expect(d.cursors.values.get(HELP)).toBe(all[249]!["id"]);
+  });
+
+  it("a refused first page leaves a stream without a cursor, and a refused thread page keeps the thread's cursor", async () => {
+    const { fake, clock } = await start();
+    const post = thread("2026-11-23T10:00:00.000Z", FORUM, "Keys", priya);
+    const starter = message("2026-11-23T10:00:00.000Z", priya, "Keys?", { id: post["id"], channel_id: post["id"] });
+    const answer = message("2026-11-23T11:00:00.000Z", felix, "Rotate them.", { channel_id: post["id"] });
+    post["last_message_id"] = answer["id"];
+    fake.addChannel(post).addMessages(post["id"], [starter, answer]);
+    const help = helpMessages(3);
+    fake.addMessages(HELP, help);
+    const d = deps(fake, clock, {
+      sink: new RefusingSink(new Set([help[0]!["id"], starter["id"]])),
+      discord: { channels: [{ id: HELP, name: "#help", type: "text" }, { id: FORUM, name: "#q-and-a", type: "forum" }] },
+    });
+
+    const failed = await pollDiscord(d);
+    expect(failed.channels.map((c) => c.error)).toEqual([expect.stringMatching(/SQS unavailable/), expect.stringMatching(/SQS unavailable/)]);
+    expect(d.sink.sent).toHaveLength(0);
+    expect(d.cursors.writes).toEqual([]);
+
+    const again = await pollDiscord(d);
+    expect(again.channels.map((c) => c.error)).toEqual([null, null]);
+    expect(ids(d.sink.messages())).toEqual([...ids(help), starter["id"], answer["id"]]);
+    expect(d.cursors.values.get(HELP)).toBe(help[2]!["id"]);
+    expect(d.cursors.values.get(post["id"])).toBe(answer["id"]);
+  });
+
+  it("queues a page with a poison message whole; the normaliser keeps its good messages and names the bad one", async () => {
+    const { fake, clock } = await start();
+    const good = message("2026-11-23T09:00:00.000Z", priya, "How do I rotate the keys?");
+    const odd = message("2026-11-23T09:01:00.000Z", felix, "They expire <t:99999999999999:R>");
+    const { author: _gone, ...headless } = message("2026-11-23T09:02:00.000Z", felix, "no author");
+    const after = message("2026-11-23T09:03:00.000Z", maria, "Run `keys rotate`.");
+    fake.addMessages(HELP, [good, odd, headless, after]);
+    const d = deps(fake, clock);
+
+    const report = await pollDiscord(d);
+
+    expect(report.channels[0]).toMatchObject({ messagesRead: 4, envelopesSent: 1, error: null });
+    expect(d.cursors.values.get(HELP)).toBe(after["id"]);
+    const skipped: SkippedMessage[] = [];
+    const adapter = createDiscordAdapter({ onSkipped: (_envelope, s) => skipped.push(s) });
+    const activities = d.sink.sent.flatMap((e) => adapter.normalize(e, d.config));
+    expect(activities.map((a) => a.id)).toEqual([good, odd, after].map((m) => `discord:${HELP}:${m["id"]}`));
+    expect(activities[1]!.excerpt).toBe("They expire <t:99999999999999:R>");
+    expect(skipped).toEqual([{ index: 2, messageId: headless["id"], reason: expect.stringMatching(/author/) }]);
   });
 
   it("starts a channel without a cursor at a 7-day look-back, not at the beginning of time", async () => {

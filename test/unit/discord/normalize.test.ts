@@ -1,7 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ActivitySchema } from "../../../shared/model/activity.ts";
 import type { Activity } from "../../../shared/model/activity.ts";
-import { discordAdapter, normalizeDiscordMessages, DISCORD_NOT_PUSHED } from "../../../shared/sources/discord/index.ts";
+import {
+  createDiscordAdapter,
+  discordAdapter,
+  discordContentToPlain,
+  normalizeDiscordMessages,
+  normalizeDiscordPage,
+  DISCORD_NOT_PUSHED,
+  MAX_SKIP_REASON,
+} from "../../../shared/sources/discord/index.ts";
+import type { SkippedMessage } from "../../../shared/sources/discord/index.ts";
 import type { ScoreQuestion } from "../../../shared/sources/discord/index.ts";
 import { NormalizeError } from "../../../shared/sources/types.ts";
 import {
@@ -27,6 +36,7 @@ import {
 import type { Json } from "./helpers.ts";
 
 const config = configWith();
+const noQuestion: ScoreQuestion = () => ({ score: 0, reasons: [] });
 
 function run(body: Json, cfg = config): Activity[] {
   const activities = discordAdapter.normalize(messagesEnvelope(body), cfg);
@@ -325,12 +335,29 @@ describe("bad input", () => {
     expect((caught as NormalizeError).envelopeId).toBe("env-discord-1");
   }
 
-  it("names what is wrong", () => {
+  it("fails the envelope, naming what is wrong, only when it is not a page of messages", () => {
     fails("{not json", /not valid JSON/);
     fails({ messages: [] }, /channel/);
-    fails(textBody([{ id: "123", channel_id: HELP, type: 0, content: "no author" }]), /messages\[0\] \(id 123\): author/);
-    fails(textBody([message("2026-11-18T09:00:00.000Z", priya, "x", { channel_id: FORUM })]), /is from channel/);
-    fails(textBody([message("2026-11-18T09:00:00.000Z", priya, "x", { timestamp: "yesterday" })]), /timestamp/);
+    fails({ channel: { id: HELP, type: "text", guild_id: GUILD }, messages: "not a list" }, /messages/);
+    fails({ channel: { id: HELP, type: "voice", guild_id: GUILD }, messages: [] }, /channel\.type/);
+  });
+
+  it("skips a message Discord would not send, naming what is wrong with it, and keeps the page", () => {
+    const cases: Array<[Json | string, RegExp]> = [
+      [{ id: "123", channel_id: HELP, type: 0, content: "no author" }, /^discord messages: messages\[0\] \(id 123\): author/],
+      [message("2026-11-18T09:00:00.000Z", priya, "x", { channel_id: FORUM }), /^discord messages: messages\[0\] \(id \d+\) is from channel/],
+      [message("2026-11-18T09:00:00.000Z", priya, "x", { timestamp: "yesterday" }), /^discord messages: messages\[0\] \(id \d+\): timestamp/],
+      [{ channel_id: HELP, type: 0, author: priya, content: "no id" }, /^discord messages: messages\[0\]: id/],
+      ["not an object", /^discord messages: messages\[0\]: \(value\)/],
+    ];
+    for (const [bad, reason] of cases) {
+      const good = message("2026-11-18T10:00:00.000Z", felix, "still here");
+      const page = normalizeDiscordPage(messagesEnvelope(textBody([bad as Json, good])), config, noQuestion);
+      expect(page.activities.map((a) => a.id)).toEqual([`discord:${HELP}:${good["id"]}`]);
+      expect(page.skipped).toHaveLength(1);
+      expect(page.skipped[0]).toMatchObject({ index: 0, reason: expect.stringMatching(reason) });
+      expect(page.skipped[0]!.messageId).toBe(typeof bad === "object" && typeof bad["id"] === "string" ? bad["id"] : null);
+    }
   });
 
   it("needs a guild id from the body or the config", () => {
@@ -347,5 +374,123 @@ describe("bad input", () => {
   it("refuses an envelope of another source and ignores other event types", () => {
     expect(() => discordAdapter.normalize(messagesEnvelope(textBody([]), { source: "slack" }), config)).toThrow(NormalizeError);
     expect(discordAdapter.normalize(messagesEnvelope(textBody([]), { eventType: "reactions" }), config)).toEqual([]);
+  });
+});
+
+describe("one message never takes its page with it (issue 11)", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const at = (minute: number) => `2026-11-18T09:${String(minute).padStart(2, "0")}:00.000Z`;
+
+  it("renders a timestamp mention outside the Date range as typed, and the page's other messages as usual", () => {
+    const first = message(at(0), priya, "How do I rotate the keys?");
+    const poison = message(at(1), felix, "The cache expires <t:99999999999999:R>, fine?");
+    const last = message(at(2), maria, "See the docs.");
+    const page = normalizeDiscordPage(messagesEnvelope(textBody([first, poison, last])), config, noQuestion);
+    expect(page.skipped).toEqual([]);
+    expect(page.activities.map((a) => a.id)).toEqual([first, poison, last].map((m) => `discord:${HELP}:${m["id"]}`));
+    for (const activity of page.activities) ActivitySchema.parse(activity);
+    expect(page.activities[1]!.excerpt).toBe("The cache expires <t:99999999999999:R>, fine?");
+    expect(page.activities[1]!.thread?.title).toBe("The cache expires <t:99999999999999:R>, fine?");
+    // Through the adapter, as the normaliser calls it.
+    expect(discordAdapter.normalize(messagesEnvelope(textBody([first, poison, last])), config)).toHaveLength(3);
+  });
+
+  it("renders every timestamp mention it can and leaves the rest as typed, never throwing", () => {
+    const cases: Array<[string, string]> = [
+      ["<t:1795521600:F>", "2026-11-24 12:00"],
+      ["<t:1795521600>", "2026-11-24 12:00"],
+      ["<t:-62167219200:d>", "0000-01-01 00:00"],
+      ["<t:253402300799:R>", "9999-12-31 23:59"],
+      // Past year 9999 and past what Date holds (8.64e15 ms), and far past it.
+      ["<t:253402300800:R>", "<t:253402300800:R>"],
+      ["<t:8640000000001:R>", "<t:8640000000001:R>"],
+      ["<t:99999999999999:R>", "<t:99999999999999:R>"],
+      [`<t:${"9".repeat(400)}>`, `<t:${"9".repeat(400)}>`],
+      ["<t:-99999999999999>", "<t:-99999999999999>"],
+      // Not a timestamp at all.
+      ["<t:soon>", "<t:soon>"],
+      ["<t:1e9>", "<t:1e9>"],
+      ["<t:0x10>", "<t:0x10>"],
+      ["<t:1795521600:X>", "<t:1795521600:X>"],
+      ["<t:1795521600:R:x>", "<t:1795521600:R:x>"],
+      ["<t::R>", "<t::R>"],
+    ];
+    for (const [token, plain] of cases) expect(discordContentToPlain(`at ${token}.`), token).toBe(`at ${plain}.`);
+    // The other tokens with ids and names: odd ones read as a generic name, never a throw.
+    expect(discordContentToPlain("<@99999999999999999999999> <@&x> <#__proto__> <:a:1> <a:b:x> </c:y> <@!constructor>")).toBe(
+      "@user @role #channel :a: :b: /c @user",
+    );
+  });
+
+  it("skips a message without its author, and the messages around it still give their activities", () => {
+    const first = message(at(0), priya, "How do I rotate the keys?");
+    const { author: _gone, ...headless } = message(at(1), felix, "I have no author");
+    const last = message(at(2), maria, "See the docs.");
+    const seen: SkippedMessage[] = [];
+    const adapter = createDiscordAdapter({ onSkipped: (envelope, skipped) => seen.push({ ...skipped, reason: `${envelope.id}: ${skipped.reason}` }) });
+
+    const activities = adapter.normalize(messagesEnvelope(textBody([first, headless, last])), config);
+
+    expect(activities.map((a) => a.id)).toEqual([`discord:${HELP}:${first["id"]}`, `discord:${HELP}:${last["id"]}`]);
+    expect(seen).toEqual([{ index: 1, messageId: headless["id"], reason: expect.stringMatching(/^env-discord-1: discord messages: messages\[1\] \(id \d+\): author/) }]);
+    // The same, returned rather than told.
+    const page = adapter.normalizeWithSkips(messagesEnvelope(textBody([first, headless, last])), config);
+    expect(page.activities).toEqual(activities);
+    expect(page.skipped).toEqual([{ index: 1, messageId: headless["id"], reason: expect.stringMatching(/author/) }]);
+  });
+
+  it("skips a message whose normalising fails for any other reason, with the error named and bounded", () => {
+    const first = message(at(0), priya, "How do I rotate the keys?");
+    const poison = message(at(1), felix, "boom");
+    const last = message(at(2), maria, "See the docs.");
+    const score: ScoreQuestion = (text) => {
+      if (text === "boom") throw new TypeError(`cannot score ${"x".repeat(2_000)}`);
+      return { score: 0, reasons: [] };
+    };
+    const page = normalizeDiscordPage(messagesEnvelope(textBody([first, poison, last])), config, score);
+    expect(page.activities.map((a) => a.id)).toEqual([`discord:${HELP}:${first["id"]}`, `discord:${HELP}:${last["id"]}`]);
+    expect(page.skipped).toHaveLength(1);
+    expect(page.skipped[0]!.reason).toMatch(/^discord messages: messages\[1\] \(id \d+\): unexpected TypeError: cannot score x+…$/);
+    expect(page.skipped[0]!.reason).toHaveLength(MAX_SKIP_REASON);
+  });
+
+  it("logs a skipped message by default: ids and the reason, never the message's text", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const secret = message(at(1), felix, "my password is hunter2", { timestamp: "not a time" });
+    const fine = message(at(2), maria, "See the docs.");
+    const activities = discordAdapter.normalize(messagesEnvelope(textBody([secret, fine]), { deliveryId: "d-1" }), config);
+    expect(activities).toHaveLength(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const line = warn.mock.calls[0]![0] as string;
+    expect(JSON.parse(line)).toEqual({
+      level: "WARN",
+      message: "discord message skipped",
+      envelopeId: "env-discord-1",
+      deliveryId: "d-1",
+      index: 0,
+      messageId: secret["id"],
+      reason: expect.stringMatching(/timestamp/),
+    });
+    expect(line).not.toContain("hunter2");
+  });
+
+  it("gives no activity and no failure for a page of only unreadable messages (each one named)", () => {
+    const page = normalizeDiscordPage(messagesEnvelope(textBody([{ id: "1" }, { id: "2" }])), config, noQuestion);
+    expect(page.activities).toEqual([]);
+    expect(page.skipped.map((s) => s.messageId)).toEqual(["1", "2"]);
+  });
+
+  it("skips a bad message in a forum post's page too, keeping the post and the other replies", () => {
+    const post = thread(at(0), FORUM, "Keys rotation", priya);
+    const starter = message(at(0), priya, "How do I rotate the keys?", { id: post["id"], channel_id: post["id"] });
+    const bad = message(at(1), felix, "x", { channel_id: post["id"], type: "reply" });
+    const answer = message(at(2), maria, "Run `keys rotate` <t:99999999999999>", { channel_id: post["id"] });
+    const page = normalizeDiscordPage(messagesEnvelope(threadBody(post, [starter, bad, answer])), config, noQuestion);
+    expect(page.activities.map((a) => a.kind)).toEqual(["thread_opened", "reply"]);
+    expect(page.activities[1]!.excerpt).toBe("Run `keys rotate` <t:99999999999999>");
+    expect(page.skipped).toEqual([{ index: 1, messageId: bad["id"], reason: expect.stringMatching(/type/) }]);
   });
 });
