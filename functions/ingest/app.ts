@@ -11,6 +11,8 @@ import type { Classification, HttpAnswer, VerifyResult, WebhookRequest } from ".
 export interface IngestRequest extends WebhookRequest {
   method: string;
   path: string;
+  /** The body's announced size (Content-Length) when the server refused to read a body that large. */
+  declaredBytes?: number;
 }
 
 /** What the front door needs from the queue: resolve only once the message is durable. */
@@ -85,7 +87,7 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     const observe = (outcome: IngestOutcome, detail?: string) => deps.observer?.outcome(sourceName, outcome, detail);
 
     // The raw body alone can already be too large to queue; no need to verify it first.
-    if (request.body.byteLength > maxBytes) {
+    if (Math.max(request.body.byteLength, request.declaredBytes ?? 0) > maxBytes) {
       observe("too_large");
       return json(413, { error: `body exceeds the ${maxBytes}-byte limit` });
     }

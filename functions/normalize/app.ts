@@ -4,6 +4,7 @@ import type { Activity } from "../../shared/model/activity.ts";
 import type { Config } from "../../shared/model/config.ts";
 import { EnvelopeSchema, type Envelope } from "../../shared/model/envelope.ts";
 import { ADAPTERS, answerPolicyFor } from "../../shared/sources/index.ts";
+import type { SkippedItem } from "../../shared/sources/types.ts";
 import type { SignalStore } from "../../shared/store/store.ts";
 
 /** A record that can never succeed (not an envelope, malformed payload). Retrying will not help. */
@@ -17,16 +18,24 @@ export interface NormalizeLog {
 }
 
 export interface NormalizeObserver {
-  /** One envelope done: how many activities it gave, how many were new. */
-  processed(envelope: Envelope, activities: number, stored: number): void;
+  /** One envelope done: how many activities it gave, how many were new, how many items were left out. */
+  processed(envelope: Envelope, activities: number, stored: number, skipped?: number): void;
   failed(messageId: string, error: Error, permanent: boolean): void;
 }
+
+/**
+ * Puts a record that can never succeed on the dead-letter queue at once, with its reason,
+ * instead of letting it be retried maxReceiveCount times first.
+ */
+export type DeadLetter = (record: SQSRecord, reason: string) => Promise<void>;
 
 export interface NormalizeDeps {
   config: Config;
   store: SignalStore;
   log?: NormalizeLog;
   observer?: NormalizeObserver;
+  /** Without it a permanent failure is retried like any other until SQS moves it (no reason kept). */
+  deadLetter?: DeadLetter;
 }
 
 export function parseEnvelope(body: string): Envelope {
@@ -47,12 +56,18 @@ export function parseEnvelope(body: string): Envelope {
  * Turn one envelope into activities and write each with its thread, idempotently: activities
  * first (conditional on being new or newer), then each touched thread is refolded once.
  */
-export async function normalizeEnvelope(envelope: Envelope, deps: NormalizeDeps): Promise<{ activities: Activity[]; stored: number }> {
+export async function normalizeEnvelope(
+  envelope: Envelope,
+  deps: NormalizeDeps,
+): Promise<{ activities: Activity[]; stored: number; skipped: SkippedItem[] }> {
   const adapter = ADAPTERS[envelope.source];
   if (!adapter) throw new PermanentRecordError(`no adapter for source ${envelope.source}`);
   let activities: Activity[];
+  let skipped: SkippedItem[] = [];
   try {
-    activities = adapter.normalize(envelope, deps.config);
+    // One unreadable item of a page is left out (and logged), never its neighbours with it.
+    if (adapter.normalizeWithSkips) ({ activities, skipped } = adapter.normalizeWithSkips(envelope, deps.config));
+    else activities = adapter.normalize(envelope, deps.config);
   } catch (err) {
     if ((err as Error).name === "NormalizeError") throw new PermanentRecordError((err as Error).message);
     throw err;
@@ -66,7 +81,7 @@ export async function normalizeEnvelope(envelope: Envelope, deps: NormalizeDeps)
   for (const threadId of threadIds) {
     await deps.store.refreshThread(threadId, answerPolicyFor(deps.config, envelope.source));
   }
-  return { activities, stored };
+  return { activities, stored, skipped };
 }
 
 /**
@@ -79,8 +94,11 @@ export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, c
   async function recordHandler(record: SQSRecord): Promise<void> {
     try {
       const envelope = parseEnvelope(record.body);
-      const { activities, stored } = await normalizeEnvelope(envelope, deps);
-      deps.observer?.processed(envelope, activities.length, stored);
+      const { activities, stored, skipped } = await normalizeEnvelope(envelope, deps);
+      deps.observer?.processed(envelope, activities.length, stored, skipped.length);
+      for (const item of skipped) {
+        deps.log?.error("item skipped", { envelopeId: envelope.id, source: envelope.source, deliveryId: envelope.deliveryId, ...item });
+      }
       deps.log?.info("normalized", {
         envelopeId: envelope.id,
         source: envelope.source,
@@ -88,6 +106,7 @@ export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, c
         deliveryId: envelope.deliveryId,
         activities: activities.length,
         stored,
+        skipped: skipped.length,
         ignored: activities.length === 0,
       });
     } catch (err) {
@@ -100,6 +119,12 @@ export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, c
         permanent,
         reason: error.message,
       });
+      // A retry cannot help: straight to the dead-letter queue, and this record counts as handled.
+      // If that send fails too, the record is retried and SQS's redrive moves it in the end.
+      if (permanent && deps.deadLetter) {
+        await deps.deadLetter(record, error.message);
+        return;
+      }
       throw error;
     }
   }

@@ -156,6 +156,7 @@ export class CommunitySignalsStack extends Stack {
       timeout: Duration.seconds(NORMALIZER_TIMEOUT_SECONDS),
     });
     this.normalize.bindTable(this.table.table, "write");
+    this.normalize.bindDeadLetterSender(this.ingestQueue.deadLetterQueue);
     this.normalize.consumeQueue(this.ingestQueue.queue, {
       batchSize: config.queue.batchSize,
       batchingWindow: Duration.seconds(config.aws.normalizer.batchingWindowSeconds),

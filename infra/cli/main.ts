@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { clockFromEnv, ClockSettingError, parseIsoInstant, systemClock, type Clock } from "../../shared/runtime/clock.ts";
@@ -8,8 +8,11 @@ import { digestAt, renderDigest, resolveActionLinks, sendDigests } from "../../f
 import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
-import { readDevLock } from "../local/emulators/lock.ts";
-import { localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { acquireDevLock, readDevLock } from "../local/emulators/lock.ts";
+import { redriveInJournal } from "../local/journal.ts";
+import { redriveDeadLetters } from "../local/queue.ts";
+import { JOURNAL_FILE, localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
 import { configOption, dataDirOption, withCommonOptions } from "./options.ts";
@@ -173,6 +176,42 @@ export function buildCli(clock: Clock = systemClock): Command {
           if (mailViewerUrl) console.error(`mail viewer: ${mailViewerUrl}`);
         }
       });
+    });
+
+  program
+    .command("redrive")
+    .description("move dead letters back to the queue: the local stack's, or the deployed stack's with --queue-url and --dlq-url")
+    .option("--source <name>", "only the dead letters of this source (github, discourse, slack, discord)")
+    .option("--queue-url <url>", "the deployed ingest queue (stack output IngestQueueUrl); needs AWS credentials")
+    .option("--dlq-url <url>", "the deployed dead-letter queue (stack output DeadLetterQueueUrl)")
+    .action(async (opts: { source?: string; queueUrl?: string; dlqUrl?: string; dataDir: string }) => {
+      if (!!opts.queueUrl !== !!opts.dlqUrl) throw new UsageError("--queue-url and --dlq-url go together (both stack outputs)");
+      const filter = opts.source ? { source: opts.source } : {};
+      let result: { moved: number; kept: number };
+      let where: string;
+      if (opts.queueUrl && opts.dlqUrl) {
+        const sqs = new SQSClient({});
+        result = await redriveDeadLetters(sqs, { queueUrl: opts.queueUrl, dlqUrl: opts.dlqUrl }, { ...filter, waitSeconds: 2 });
+        where = "the deployed queue";
+      } else {
+        const dir = resolve(opts.dataDir);
+        const running = readDevLock(dir);
+        if (running?.endpoints.http) {
+          const res = await fetch(`${running.endpoints.http}/admin/redrive${opts.source ? `?source=${encodeURIComponent(opts.source)}` : ""}`, { method: "POST" });
+          if (!res.ok) throw new UsageError(`the running dev answered ${res.status} to the redrive`);
+          result = (await res.json()) as typeof result;
+          where = `the running dev's queue (${running.endpoints.http})`;
+        } else {
+          const lock = acquireDevLock(dir, { pid: process.pid, startedAt: clock().toISOString(), port: 0 });
+          try {
+            result = redriveInJournal(join(dir, JOURNAL_FILE), opts.source);
+          } finally {
+            lock.release();
+          }
+          where = "the queue; the next dev start processes them";
+        }
+      }
+      console.log(`${result.moved} dead letter(s)${opts.source ? ` of ${opts.source}` : ""} moved back to ${where}${result.kept ? `; ${result.kept} of other sources kept` : ""}`);
     });
 
   registerAnalyticsCommands(program, clock);

@@ -13,6 +13,8 @@ export interface FrontDoorRoutes {
   index(): string;
   /** `GET|POST /actions/<action>`: the digest's signed links (absent: 404, as before). */
   actions?(request: ActionRequest): Promise<HttpAnswer>;
+  /** `POST /admin/redrive[?source=S]`: dead letters back to the queue (the local server listens on 127.0.0.1 only). */
+  redrive?(source: string | undefined): Promise<object>;
 }
 
 /**
@@ -93,20 +95,29 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: FrontDoorOpt
           return;
         }
         if (url.pathname.startsWith("/webhooks/")) {
-          // A body announced as too large is refused before a byte of it is read.
-          const announced = Number(req.headers["content-length"] ?? 0);
-          if (announced > opts.maxBodyBytes) {
-            res.setHeader("connection", "close");
-            send(res, { status: 413, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: `body exceeds the ${opts.maxBodyBytes}-byte limit` }) });
-            return;
-          }
-          // One byte past the limit is enough for ingest to answer (and count) the 413.
-          const body = await readBody(req, opts.maxBodyBytes + 1);
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(req.headers)) {
             if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
           }
+          // A body announced as too large is not read at all: ingest answers (and counts) the 413.
+          const announced = Number(req.headers["content-length"] ?? 0);
+          if (announced > opts.maxBodyBytes) {
+            res.setHeader("connection", "close");
+            send(res, await routes.webhook({ method: req.method ?? "GET", path: url.pathname, headers, body: Buffer.alloc(0), declaredBytes: announced }));
+            return;
+          }
+          // One byte past the limit is enough for ingest to answer (and count) the 413.
+          const body = await readBody(req, opts.maxBodyBytes + 1);
           send(res, await routes.webhook({ method: req.method ?? "GET", path: url.pathname, headers, body }));
+          return;
+        }
+        if (routes.redrive && url.pathname === "/admin/redrive") {
+          if (req.method !== "POST") {
+            send(res, { status: 405, headers: { "content-type": "application/json", allow: "POST" }, body: JSON.stringify({ error: "redrive with POST" }) });
+            return;
+          }
+          const source = url.searchParams.get("source") ?? undefined;
+          send(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(await routes.redrive(source)) });
           return;
         }
         if (routes.actions && url.pathname.startsWith("/actions/")) {

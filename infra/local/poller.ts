@@ -1,10 +1,14 @@
 import {
-  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type Message,
+  type MessageAttributeValue,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { DEAD_LETTER_AT, DEAD_LETTER_REASON } from "../../shared/queue/dead-letter.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 export interface PollerOptions {
@@ -19,8 +23,27 @@ export interface PollerOptions {
    * shorter delay gets a permanent failure to the DLQ in seconds instead of minutes.
    */
   retryDelaySeconds: number;
+  /**
+   * Failed attempts a record gets before it goes to `dlqUrl` (the queue's maxReceiveCount).
+   * The poller counts attempts itself: the SQS emulator counts a visibility change as a
+   * receive, which would dead-letter a record after half its retries.
+   */
+  maxAttempts: number;
+  dlqUrl: string;
+  /** Why a record failed (the normaliser's message), kept with it in the dead-letter queue. */
+  failureReason?: (messageId: string) => string | undefined;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+  /** For the time stamped on a dead letter. */
+  now: Clock;
   onError?: (err: Error) => void;
+  /**
+   * Asked before receiving again after a batch had failures: while it says false (the table
+   * is down, say) nothing is received, so an outage does not use up the records' receives
+   * and dead-letter records that would succeed once it is over.
+   */
+  ready?: () => Promise<boolean>;
+  /** Each record's fate: deleted (handled) or left for a retry after `receiveCount` receives. */
+  onSettled?: (record: SQSRecord, outcome: "deleted" | "retry" | "dead", attempt: number, reason?: string) => void;
 }
 
 /**
@@ -61,6 +84,10 @@ export class SqsEventSourcePoller {
   private async run(): Promise<void> {
     const { sqs, queueUrl } = this.options;
     while (this.running) {
+      if (this.lastBatchFailed && this.options.ready) {
+        await this.waitUntilReady(this.options.ready);
+        if (!this.running) break;
+      }
       let messages: Message[];
       try {
         const res = await sqs.send(
@@ -84,6 +111,63 @@ export class SqsEventSourcePoller {
     }
   }
 
+  private lastBatchFailed = false;
+  /** Messages sent back for a later attempt and not received since. */
+  private readonly retrying = new Set<string>();
+
+  /** Records waiting for their next attempt (counted in the queue as delayed messages). */
+  get retryingCount(): number {
+    return this.retrying.size;
+  }
+
+  /**
+   * A failed record goes back with a delay that doubles each attempt (capped at the
+   * visibility timeout and SQS's 900 s), or, after its last attempt, to the dead-letter queue
+   * with its reason. Sent first, deleted after: a crash in between duplicates, never loses.
+   */
+  private async retryOrDeadLetter(m: Message): Promise<void> {
+    const { sqs, queueUrl, dlqUrl, maxAttempts } = this.options;
+    const attempt = attemptOf(m);
+    const record = this.toRecord(m);
+    const reason = this.options.failureReason?.(m.MessageId ?? "") ?? `failed ${attempt} time(s)`;
+    const attributes = sendable(m);
+    if (attempt >= maxAttempts) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: dlqUrl,
+          MessageBody: m.Body ?? "",
+          MessageAttributes: {
+            ...attributes,
+            [DEAD_LETTER_REASON]: { DataType: "String", StringValue: `${reason} (after ${attempt} attempts)`.slice(0, 1_000) },
+            [DEAD_LETTER_AT]: { DataType: "String", StringValue: this.options.now().toISOString() },
+          },
+        }),
+      );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle ?? "" }));
+      this.options.onSettled?.(record, "dead", attempt, reason);
+      return;
+    }
+    const delay = Math.min(this.options.retryDelaySeconds * 2 ** (attempt - 1), this.options.visibilityTimeoutSeconds, 900);
+    const sent = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: m.Body ?? "",
+        DelaySeconds: Math.max(0, Math.round(delay)),
+        MessageAttributes: { ...attributes, [ATTEMPT]: { DataType: "Number", StringValue: String(attempt + 1) } },
+      }),
+    );
+    if (sent.MessageId) this.retrying.add(sent.MessageId);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle ?? "" }));
+    this.options.onSettled?.(record, "retry", attempt, reason);
+  }
+
+  private async waitUntilReady(ready: () => Promise<boolean>): Promise<void> {
+    for (let pause = 250; this.running; pause = Math.min(pause * 2, 5_000)) {
+      if (await ready().catch(() => false)) return;
+      await sleep(pause);
+    }
+  }
+
   private async invoke(messages: Message[]): Promise<void> {
     const { sqs, queueUrl } = this.options;
     this.current += messages.length;
@@ -101,6 +185,7 @@ export class SqsEventSourcePoller {
       }
       const succeeded = messages.filter((m) => !failedIds.has(m.MessageId ?? ""));
       const failed = messages.filter((m) => failedIds.has(m.MessageId ?? ""));
+      this.lastBatchFailed = failed.length > 0;
       if (succeeded.length > 0) {
         await sqs.send(
           new DeleteMessageBatchCommand({
@@ -109,16 +194,13 @@ export class SqsEventSourcePoller {
           }),
         );
       }
+      for (const m of succeeded) {
+        this.retrying.delete(m.MessageId ?? "");
+        this.options.onSettled?.(this.toRecord(m), "deleted", attemptOf(m));
+      }
       for (const m of failed) {
-        await sqs
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: m.ReceiptHandle ?? "",
-              VisibilityTimeout: this.options.retryDelaySeconds,
-            }),
-          )
-          .catch((err: Error) => this.options.onError?.(err));
+        this.retrying.delete(m.MessageId ?? "");
+        await this.retryOrDeadLetter(m).catch((err: Error) => this.options.onError?.(err));
       }
       this.counters.succeeded += succeeded.length;
       this.counters.failed += failed.length;
@@ -157,3 +239,21 @@ export class SqsEventSourcePoller {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The attribute the poller keeps a record's attempt number in (absent: the first attempt). */
+const ATTEMPT = "attempt";
+
+function attemptOf(m: Message): number {
+  const fromAttribute = Number(m.MessageAttributes?.[ATTEMPT]?.StringValue);
+  return Number.isInteger(fromAttribute) && fromAttribute > 0 ? fromAttribute : Math.max(1, Number(m.Attributes?.ApproximateReceiveCount ?? "1") || 1);
+}
+
+/** A received message's attributes, in the shape SendMessage takes, without the attempt number. */
+function sendable(m: Message): Record<string, MessageAttributeValue> {
+  const out: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
+    if (name === ATTEMPT || value.StringValue === undefined) continue;
+    out[name] = { DataType: value.DataType ?? "String", StringValue: value.StringValue };
+  }
+  return out;
+}

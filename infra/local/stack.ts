@@ -1,12 +1,9 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  DeleteMessageBatchCommand,
-  SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -21,7 +18,6 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { S3ExportSink } from "../../shared/export/sink.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { Mailer } from "../../shared/mail/ses.ts";
 import { EnvSecretResolver } from "../../shared/secrets/resolver.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
@@ -35,9 +31,16 @@ import { startSqs } from "./emulators/sqs.ts";
 import { localS3ClientConfig, startS3, type LocalS3 } from "./emulators/s3.ts";
 import { localActionsRoute, startFrontDoor } from "./http.ts";
 import { startDailyTimer, startDiscordPolling } from "./timers.ts";
+import { QueueJournal, type PendingMessage } from "./journal.ts";
 import { SqsEventSourcePoller } from "./poller.ts";
+import { JOURNAL_ID, JournaledEnvelopeQueue, redriveDeadLetters, restoreFromJournal, sendBatch } from "./queue.ts";
+import { sendDeadLetter } from "../../shared/queue/dead-letter.ts";
+import type { SQSRecord } from "aws-lambda";
+import { supervise } from "./supervisor.ts";
 
 export const LOCAL_TABLE = "community-signals";
+/** The local queue's write-ahead journal, in the data dir (see journal.ts). */
+export const JOURNAL_FILE = "queue-journal.jsonl";
 const QUEUE_NAME = "community-signals-ingest";
 const DLQ_NAME = "community-signals-ingest-dlq";
 /** The local export bucket; its objects are files under `<data dir>/s3/<bucket>/`. */
@@ -164,38 +167,34 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<{ visible: numbe
 }
 
 /**
- * The SQS emulator keeps messages in memory; on stop, whatever is still queued is written to
- * the data dir and queued again at the next start, so a restart loses nothing accepted.
+ * Queue backlogs saved at a clean stop by versions before the journal; imported into the
+ * journal once (then queued from it like everything else) and renamed, so none is lost.
  */
-const BACKLOG_FILES = { queue: "queue-backlog.jsonl", dlq: "dlq-backlog.jsonl" } as const;
+const LEGACY_BACKLOG_FILES = { queue: "queue-backlog.jsonl", dlq: "dlq-backlog.jsonl" } as const;
 
-async function saveBacklog(sqs: SQSClient, queueUrl: string, file: string): Promise<number> {
-  const bodies: string[] = [];
-  for (;;) {
-    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600 }));
-    const messages = res.Messages ?? [];
-    if (messages.length === 0) break;
-    bodies.push(...messages.map((m) => m.Body ?? ""));
-  }
-  if (bodies.length > 0) {
-    writeFileSync(`${file}.tmp`, bodies.map((b) => JSON.stringify(b)).join("\n") + "\n");
-    renameSync(`${file}.tmp`, file);
-  }
-  return bodies.length;
-}
-
-async function restoreBacklog(sqs: SQSClient, queueUrl: string, file: string): Promise<number> {
+async function importLegacyBacklog(file: string, journal: QueueJournal, dead: boolean, at: Date, send: (m: PendingMessage[]) => Promise<void>): Promise<number> {
   if (!existsSync(file)) return 0;
-  const bodies = readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as string);
-  for (let i = 0; i < bodies.length; i += 10) {
-    const chunk = bodies.slice(i, i + 10);
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((body, j) => ({ Id: String(j), MessageBody: body })) }));
+  const imported: PendingMessage[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const body = JSON.parse(line) as string;
+    let envelope: { id?: unknown; source?: unknown; eventType?: unknown } = {};
+    try {
+      envelope = JSON.parse(body) as typeof envelope;
+    } catch {
+      // not an envelope: still kept, under an id of its own
+    }
+    const message: PendingMessage = { id: typeof envelope.id === "string" ? envelope.id : randomUUID(), body, source: String(envelope.source ?? "unknown"), eventType: String(envelope.eventType ?? "unknown") };
+    await journal.appendDurably({ op: "queued", ...message });
+    if (dead) {
+      message.dead = { reason: "dead-lettered before reasons were kept", at: at.toISOString() };
+      await journal.appendDurably({ op: "dead", id: message.id, ...message.dead });
+    }
+    imported.push(message);
   }
-  renameSync(file, `${file}.restored`);
-  return bodies.length;
+  await send(imported);
+  renameSync(file, `${file}.imported`);
+  return imported.length;
 }
 
 /** Start the whole local stack: emulators, front door, event-source poller and digest timer. */
@@ -225,12 +224,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const s3Directory = localS3Directory(dataDir);
     const [dynamo, sqsServer, ses, s3] = await Promise.all([
-      startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb") }),
+      startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb"), onNotice: log }),
       startSqs(),
       startSes(),
       startS3({ directory: s3Directory, buckets: [LOCAL_EXPORT_BUCKET] }),
     ]);
-    stops.push(() => dynamo.stop(), () => sqsServer.stop(), () => ses.stop(), () => s3.stop());
+    // DynamoDB Local is a separate JVM that can die on its own: restarted on the same port and files.
+    const dynamoSupervisor = supervise(
+      "DynamoDB Local",
+      dynamo,
+      () => startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb"), port: dynamo.port, onNotice: log }),
+      log,
+    );
+    stops.push(() => dynamoSupervisor.stop(), () => sqsServer.stop(), () => ses.stop(), () => s3.stop());
     const exportSink = new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET);
 
     const ddbClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
@@ -238,18 +244,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const store = new SignalStore(createDocumentClient(localClientConfig(dynamo.endpoint)), LOCAL_TABLE);
     const sqs = new SQSClient(localClientConfig(sqsServer.endpoint));
     const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, config.queue.maxReceiveCount, config.queue.visibilityTimeoutSeconds);
-    const restored =
-      (await restoreBacklog(sqs, queueUrl, join(dataDir, BACKLOG_FILES.queue))) +
-      (await restoreBacklog(sqs, dlqUrl, join(dataDir, BACKLOG_FILES.dlq)));
-    if (restored > 0) log(`re-queued ${restored} message(s) saved at the last stop`);
-    stops.push(async () => {
-      const saved = (await saveBacklog(sqs, queueUrl, join(dataDir, BACKLOG_FILES.queue))) + (await saveBacklog(sqs, dlqUrl, join(dataDir, BACKLOG_FILES.dlq)));
-      if (saved > 0) log(`saved ${saved} queued message(s) to ${dataDir}; they are queued again at the next start`);
-    });
+    // What the last run acknowledged and did not finish, however it ended, is queued again.
+    const journalPath = join(dataDir, JOURNAL_FILE);
+    // Compacting replaces the file: it happens before the journal is opened for appending.
+    const restored = await restoreFromJournal(journalPath, sqs, queueUrl, dlqUrl);
+    const journal = await QueueJournal.open(journalPath);
+    await importLegacyBacklog(join(dataDir, LEGACY_BACKLOG_FILES.queue), journal, false, clock(), (m) => sendBatch(sqs, queueUrl, m));
+    await importLegacyBacklog(join(dataDir, LEGACY_BACKLOG_FILES.dlq), journal, true, clock(), (m) => sendBatch(sqs, dlqUrl, m));
+    if (restored.queued > 0) log(`re-queued ${restored.queued} message(s) acknowledged before the last stop and not yet processed`);
+    if (restored.dead > 0) log(`${restored.dead} message(s) are still in the dead-letter queue (community-signals redrive moves them back)`);
+    stops.push(() => journal.close());
 
     // Keyed by source name: no prototype, so no key can ever land on Object's own properties.
     const webhookCounts: HealthReport["webhooks"] = Object.create(null) as HealthReport["webhooks"];
-    const envelopeQueue = new EnvelopeQueue(sqs, queueUrl, config.queue.maxMessageBytes);
+    const envelopeQueue = new JournaledEnvelopeQueue(sqs, queueUrl, journal, config.queue.maxMessageBytes);
     const ingest = createIngest({
       config,
       secrets: resolver,
@@ -264,18 +272,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
 
+    // Why each record last failed (by message id), for the journal when it is dead-lettered.
+    const lastFailure = new Map<string, string>();
+    const deadLettered = new Set<string>();
+    const journalIdOf = (record: SQSRecord) => record.messageAttributes?.[JOURNAL_ID]?.stringValue;
     const normalize = createNormalizeHandler({
       config,
       store,
+      async deadLetter(record, reason) {
+        const at = clock();
+        await sendDeadLetter(sqs, dlqUrl, record, reason, at);
+        const id = journalIdOf(record);
+        if (id) await journal.appendDurably({ op: "dead", id, reason, at: at.toISOString() });
+        deadLettered.add(record.messageId);
+        log(`record ${record.messageId} is in the dead-letter queue: ${reason}`);
+      },
       observer: {
-        processed(envelope, activities, stored) {
-          log(`normalized ${envelope.source} ${envelope.eventType}: ${activities} activit${activities === 1 ? "y" : "ies"}, ${stored} new`);
+        processed(envelope, activities, stored, skipped = 0) {
+          log(`normalized ${envelope.source} ${envelope.eventType}: ${activities} activit${activities === 1 ? "y" : "ies"}, ${stored} new${skipped ? `, ${skipped} unreadable item(s) left out` : ""}`);
         },
         failed(messageId, error, permanent) {
-          log(`record ${messageId} failed${permanent ? " (permanent; it goes to the DLQ after maxReceiveCount)" : ""}: ${error.message}`);
+          lastFailure.set(messageId, error.message);
+          log(`record ${messageId} failed${permanent ? " for good" : "; it is retried"}: ${error.message}`);
         },
       },
     });
+    // Health probes fail fast: one attempt, short time-outs, so /health answers while a component is down.
+    const probeDynamo = new DynamoDBClient({ ...localClientConfig(dynamo.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    const tableAnswers = () => probeDynamo.send(new DescribeTableCommand({ TableName: LOCAL_TABLE })).then(() => true);
     const poller = new SqsEventSourcePoller({
       sqs,
       queueUrl,
@@ -283,14 +307,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       batchSize: config.queue.batchSize,
       visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
       retryDelaySeconds: options.retryDelaySeconds ?? 2,
+      maxAttempts: config.queue.maxReceiveCount,
+      dlqUrl,
+      now: clock,
+      failureReason: (messageId) => lastFailure.get(messageId),
       handler: normalize,
       onError: (err) => log(`poller: ${err.message}`),
+      // After failures, nothing is received until the table answers: an outage costs no receives.
+      ready: () => tableAnswers().catch(() => false),
+      onSettled(record, outcome, attempt, reason) {
+        lastFailure.delete(record.messageId);
+        const id = journalIdOf(record);
+        if (outcome === "dead") log(`record ${record.messageId} is in the dead-letter queue after ${attempt} attempts: ${reason ?? "unknown"}`);
+        if (!id) return;
+        if (outcome === "deleted") {
+          // Dead-lettered records are deleted from the queue too; the journal already says where they are.
+          if (!deadLettered.delete(record.messageId)) journal.append({ op: "done", id });
+        } else if (outcome === "dead") {
+          journal.append({ op: "dead", id, reason: reason ?? `failed ${attempt} times`, at: clock().toISOString() });
+        }
+      },
     });
     poller.start();
     stops.push(() => poller.stop());
 
-    // Health probes fail fast: one attempt, short time-outs, so /health answers while a component is down.
-    const probeDynamo = new DynamoDBClient({ ...localClientConfig(dynamo.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const probeSqs = new SQSClient({ ...localClientConfig(sqsServer.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const answers = (url: string) => fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2_000) }).then(() => true);
     const health = async (): Promise<HealthReport> => {
@@ -303,18 +343,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const [q, d] = await Promise.all([
         depth(probeSqs, queueUrl).catch(down("the queue (SQS)")),
         depth(probeSqs, dlqUrl).catch(() => null),
-        probeDynamo.send(new DescribeTableCommand({ TableName: LOCAL_TABLE })).catch(down("the table (DynamoDB Local)")),
+        tableAnswers().catch(down("the table (DynamoDB Local)")),
         answers(ses.endpoint).catch(down("the mail server (SES)")),
         answers(s3.endpoint).catch(down("the bucket server (S3)")),
       ]);
       const dlqDepth = d ? d.visible + d.notVisible + d.delayed : 0;
       if (dlqDepth > 0) problems.push(`${dlqDepth} message(s) in the dead-letter queue (see the dev log for why; community-signals redrive moves them back)`);
-      const retrying = q ? Math.max(0, q.notVisible - inFlight) : 0;
+      // Retries wait as delayed messages; everything else not visible is in the normaliser.
+      const retrying = Math.min(poller.retryingCount, q ? q.delayed : 0);
       return {
         status: problems.length === 0 ? "ok" : "degraded",
         problems,
         drained: q !== null && q.visible === 0 && q.notVisible === 0 && q.delayed === 0 && inFlight === 0,
-        queue: { url: queueUrl, depth: q ? q.visible + q.delayed : 0, retrying, inFlight },
+        queue: { url: queueUrl, depth: q ? q.visible + q.delayed - retrying : 0, retrying, inFlight },
         dlq: { url: dlqUrl, depth: dlqDepth },
         processed: poller.stats,
         webhooks: webhookCounts,
@@ -330,6 +371,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         webhook: ingest,
         actions: localActionsRoute({ config, store, secrets: resolver, now: clock, log }),
         health,
+        redrive: async (source) => {
+          const result = await redriveDeadLetters(sqs, { dlqUrl, queueUrl }, { journal, ...(source ? { source } : {}) });
+          log(`redrive${source ? ` (${source})` : ""}: ${result.moved} dead letter(s) back in the queue, ${result.kept} kept`);
+          return result;
+        },
         index: () =>
           [
             "community-signals local stack",
@@ -456,7 +502,7 @@ export async function withLocalServices<T>(
   let s3: LocalS3 | null = null;
   try {
     [dynamo, ses, s3] = await Promise.all([
-      startDynamoDbLocal({ dataDir: join(dir, "dynamodb") }),
+      startDynamoDbLocal({ dataDir: join(dir, "dynamodb"), onNotice: (line) => console.error(line) }),
       needs.ses ? startSes() : Promise.resolve(null),
       needs.s3 ? startS3({ directory: localS3Directory(dir), buckets: [LOCAL_EXPORT_BUCKET] }) : Promise.resolve(null),
     ]);

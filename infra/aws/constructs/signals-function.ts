@@ -222,6 +222,12 @@ export class SignalsFunction extends Construct {
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
   }
 
+  /** DLQ_URL plus sqs:SendMessage: a record that can never succeed goes there at once, with its reason. */
+  bindDeadLetterSender(queue: IQueue): void {
+    this.fn.addEnvironment("DLQ_URL", queue.queueUrl);
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+  }
+
   /** SECRET_ID_<secretName> plus GetSecretValue on that secret alone (no DescribeSecret). */
   bindSecret(secretName: string, secret: ISecret): void {
     this.fn.addEnvironment(`SECRET_ID_${secretName}`, secret.secretArn);

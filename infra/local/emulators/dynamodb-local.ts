@@ -3,7 +3,7 @@
  * The jar is fetched by bin/fetch-dynamodb-local.js (the root package's postinstall).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +19,8 @@ export interface DynamoDbLocalOptions {
   port?: number;
   /** Every line DynamoDB Local prints on stdout or stderr. */
   onLog?: (line: string) => void;
+  /** What the launcher itself has to say (an orphan stopped), for the stack's log. */
+  onNotice?: (line: string) => void;
   /** How long to wait for the first successful ListTables; 30 s by default. */
   readyTimeoutMs?: number;
 }
@@ -30,6 +32,8 @@ export interface DynamoDbLocal {
   pid: number;
   /** SIGTERM, SIGKILL after 5 s; resolves once the process has exited. Safe to call twice. */
   stop(): Promise<void>;
+  /** Resolves when the process has exited, for whatever reason; `expected` when stop() asked for it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; expected: boolean }>;
 }
 
 export class DynamoDbLocalError extends Error {
@@ -77,7 +81,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       throw new DynamoDbLocalError(`cannot start DynamoDB Local: port ${options.port} is already in use`);
     }
   }
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true });
+    await stopOrphan(options.dataDir, options.onNotice);
+  }
 
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
@@ -154,6 +161,22 @@ async function launch(home: string, port: number, options: DynamoDbLocalOptions)
 
   const stop = stopper(child, exited);
   if (child.pid !== undefined) trackChild(child, removeScratch);
+  // Who runs on these files, so the next start can stop it if our process dies without stopping it.
+  const pidFile = options.dataDir === undefined ? null : join(resolve(options.dataDir), PID_FILE);
+  if (pidFile && child.pid !== undefined) {
+    writeFileSync(pidFile, JSON.stringify({ pid: child.pid, port }));
+    void exited.then(() => rmSync(pidFile, { force: true }));
+  }
+  let stopRequested = false;
+  const requestStop = () => {
+    stopRequested = true;
+    return stop();
+  };
+  const exitInfo = closed.then(() => ({
+    code: child.exitCode,
+    signal: child.signalCode,
+    expected: stopRequested,
+  }));
 
   const endpoint = `http://127.0.0.1:${port}`;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -169,7 +192,7 @@ async function launch(home: string, port: number, options: DynamoDbLocalOptions)
     child.unref();
     unrefStream(child.stdout);
     unrefStream(child.stderr);
-    return { endpoint, port, pid: child.pid, stop };
+    return { endpoint, port, pid: child.pid, stop: requestStop, exited: exitInfo };
   }
 
   await stop();
@@ -216,6 +239,41 @@ async function waitUntilServing(endpoint: string, timeoutMs: number, gaveUp: () 
     return false;
   } finally {
     client.destroy();
+  }
+}
+
+/** Written beside the tables while DynamoDB Local runs on them: `{ pid, port }`. */
+const PID_FILE = "dynamodb-local.pid";
+
+/**
+ * A DynamoDB Local still running on this data dir was left by a process that died without
+ * stopping it (SIGKILL): whoever starts one now holds the data dir's lock, so it is an orphan.
+ * Stop it before a second JVM opens the same files. Only a process whose command line is
+ * DynamoDB Local on this very folder is touched.
+ */
+async function stopOrphan(dataDir: string, onLog?: (line: string) => void): Promise<void> {
+  const pidFile = join(resolve(dataDir), PID_FILE);
+  if (!existsSync(pidFile)) return;
+  let pid: number | undefined;
+  try {
+    pid = (JSON.parse(readFileSync(pidFile, "utf8")) as { pid?: number }).pid;
+  } catch {
+    // unreadable: written by nobody alive
+  }
+  if (typeof pid === "number" && isDynamoDbLocalOn(pid, resolve(dataDir))) {
+    onLog?.(`stopping an orphaned DynamoDB Local (pid ${pid}) left on ${dataDir} by a process that was killed`);
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && isDynamoDbLocalOn(pid, resolve(dataDir)); i++) await sleep(50);
+  }
+  rmSync(pidFile, { force: true });
+}
+
+function isDynamoDbLocalOn(pid: number, dataDir: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return cmdline.some((a) => a.endsWith(JAR_NAME)) && cmdline.includes(dataDir);
+  } catch {
+    return false; // gone (or no /proc: then nothing to compare, and nothing is killed)
   }
 }
 

@@ -186,7 +186,7 @@ describe("CommunitySignalsStack template", () => {
     const secretId = logicalId(stack.node.findChild("WebhookSecretGH_HOOK_SECRET"));
     expect(env(stack.ingest)).toMatchObject({ QUEUE_URL: ref(stack.ingestQueue.queue), SECRET_ID_GH_HOOK_SECRET: { Ref: secretId } });
     expect(env(stack.ingest)).not.toHaveProperty("TABLE_NAME");
-    expect(env(stack.normalize)).toMatchObject({ TABLE_NAME: ref(stack.table.table) });
+    expect(env(stack.normalize)).toMatchObject({ TABLE_NAME: ref(stack.table.table), DLQ_URL: ref(stack.ingestQueue.deadLetterQueue) });
     expect(env(stack.normalize)).not.toHaveProperty("QUEUE_URL");
     expect(env(stack.digest)).toMatchObject({
       TABLE_NAME: ref(stack.table.table),
@@ -299,6 +299,8 @@ describe("CommunitySignalsStack template", () => {
         "dynamodb:Query",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        // a record that can never succeed goes to the dead-letter queue at once
+        "sqs:SendMessage",
         // the event source mapping polls with the function's role
         "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",

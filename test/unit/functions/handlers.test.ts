@@ -45,7 +45,8 @@ const INGEST_ENV = {
   QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/signals",
   SECRET_ID_GITHUB_WEBHOOK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:github-abc",
 };
-const NORMALIZE_ENV = { ...baseEnv("community-signals-normalize"), TABLE_NAME: "signals-test" };
+const DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/signals-dlq";
+const NORMALIZE_ENV = { ...baseEnv("community-signals-normalize"), TABLE_NAME: "signals-test", DLQ_URL };
 const DIGEST_ENV = { ...baseEnv("community-signals-digest"), TABLE_NAME: "signals-test", SES_CONFIGURATION_SET: "signals" };
 
 function stubEnv(env: Record<string, string | undefined>): void {
@@ -118,6 +119,7 @@ describe("module scope fails fast on a missing environment variable, naming it",
     ["ingest", "QUEUE_URL", importIngest, INGEST_ENV],
     ["ingest", "COMMUNITY_SIGNALS_CONFIG", importIngest, INGEST_ENV],
     ["normalize", "TABLE_NAME", importNormalize, NORMALIZE_ENV],
+    ["normalize", "DLQ_URL", importNormalize, NORMALIZE_ENV],
     ["normalize", "COMMUNITY_SIGNALS_CONFIG", importNormalize, NORMALIZE_ENV],
     ["digest", "TABLE_NAME", importDigest, DIGEST_ENV],
     ["digest", "COMMUNITY_SIGNALS_CONFIG", importDigest, DIGEST_ENV],
@@ -309,10 +311,11 @@ const envelope: Envelope = {
 const lambdaContext = { functionName: "normalize", awsRequestId: "req-1" } as Context;
 
 describe("normalize handler", () => {
-  it("counts envelopes, stored activities and a permanent failure in one invocation", async () => {
+  it("counts envelopes, stored activities and a permanent failure in one invocation; the failure goes to the DLQ with its reason", async () => {
     stubEnv(NORMALIZE_ENV);
     // Every write succeeds and every read finds nothing: each activity counts as stored.
     const ddb = vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockResolvedValue({} as never);
+    const sqs = vi.spyOn(SQSClient.prototype, "send").mockResolvedValue({ MessageId: "dlq-1" } as never);
     const { handler } = await importNormalize();
     const expectedActivities = normalizeGitHubEnvelope(envelope, parseConfig(CONFIG_INPUT)).length;
     expect(expectedActivities).toBeGreaterThan(0);
@@ -320,7 +323,12 @@ describe("normalize handler", () => {
     const event: SQSEvent = { Records: [sqsRecord("good", JSON.stringify(envelope)), sqsRecord("bad", "not json")] };
     const response = await handler(event, lambdaContext);
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "bad" }]);
+    // Handled: it is in the dead-letter queue now, not retried maxReceiveCount times first.
+    expect(response.batchItemFailures).toEqual([]);
+    const dead = sqs.mock.calls.map(([command]) => command.input as { QueueUrl?: string; MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ QueueUrl: DLQ_URL, MessageBody: "not json" });
+    expect(dead[0]!.MessageAttributes?.["deadLetterReason"]?.StringValue).toBe("message body is not JSON");
     // One put per activity (late arrivals also mark their day for re-export: other items).
     const activityPuts = ddb.mock.calls.filter(([command]) => command instanceof PutCommand && command.input.Item?.["type"] === "activity");
     expect(activityPuts).toHaveLength(expectedActivities);
@@ -331,17 +339,26 @@ describe("normalize handler", () => {
     for (const blob of emitted()) expect(blob.dimensions.service).toBe("community-signals-normalize");
   });
 
-  it("splits a retryable failure (DynamoDB error) from permanent ones", async () => {
+  it("retries a retryable failure (DynamoDB error) and dead-letters the permanent one", async () => {
     stubEnv(NORMALIZE_ENV);
     vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockRejectedValue(new Error("throttled") as never);
+    vi.spyOn(SQSClient.prototype, "send").mockResolvedValue({ MessageId: "dlq-1" } as never);
     const { handler } = await importNormalize();
     const event: SQSEvent = { Records: [sqsRecord("a", JSON.stringify(envelope)), sqsRecord("b", JSON.stringify({ v: 1 }))] };
     const response = await handler(event, lambdaContext);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["a", "b"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["a"]);
     expect(metricValue("EnvelopesProcessed")).toBe(0);
     expect(metricValue("ActivitiesStored")).toBe(0);
     expect(metricValue("RecordsFailed", { permanent: "no" })).toBe(1);
     expect(metricValue("RecordsFailed", { permanent: "yes" })).toBe(1);
+  });
+
+  it("retries a permanent failure when the dead-letter queue cannot take it (nothing is dropped)", async () => {
+    stubEnv(NORMALIZE_ENV);
+    vi.spyOn(SQSClient.prototype, "send").mockRejectedValue(new Error("connect ECONNREFUSED") as never);
+    const { handler } = await importNormalize();
+    const response = await handler({ Records: [sqsRecord("bad", "not json")] }, lambdaContext);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "bad" }]);
   });
 
   it("counts a duplicate delivery as processed with nothing stored", async () => {
