@@ -89,6 +89,21 @@ describe("the actions route", () => {
     expect(store.threads.get(THREAD_ID)).toEqual(before);
   });
 
+  it("a link with a trailing slash is sent to the canonical link, whose form posts to the route", async () => {
+    const { store, request } = setup();
+    const url = new URL(urlOf(link()));
+    const slashed = `${url.origin}${url.pathname}/${url.search}`;
+    const answer = await request("GET", slashed);
+    expect(answer.status).toBe(308);
+    const target = new URL(answer.headers?.["location"] ?? "", slashed);
+    expect(target.href).toBe(url.href);
+    const page = await request("GET", target.href);
+    expect(page.status).toBe(200);
+    // The confirmation form's relative action resolves to the route itself.
+    expect(new URL("take", target).pathname).toBe("/actions/take");
+    expect(store.writes).toBe(0);
+  });
+
   it("POST applies it once: the thread is assigned; a second click is a no-op that says so", async () => {
     const { store, request, outcomes } = setup();
     const url = urlOf(link());
