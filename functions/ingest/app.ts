@@ -34,6 +34,11 @@ export interface IngestDeps {
   secrets: SecretResolver;
   queue: EnvelopeSink;
   observer?: IngestObserver;
+  /**
+   * Where a body too large for a queue message is kept (the raw archive bucket); the message
+   * then carries its key. Without it such a webhook gets 413.
+   */
+  claims?: { putBody(day: string, envelopeId: string, body: Buffer): Promise<{ key: string; bytes: number; sha256: string }> };
   /** The one clock: signature windows and received-at stamps. */
   now: Clock;
   newId?: () => string;
@@ -60,7 +65,9 @@ const INTERNAL_ERROR = "the webhook could not be processed; please redeliver";
 export function createIngest(deps: IngestDeps): (request: IngestRequest) => Promise<HttpAnswer> {
   const now = deps.now;
   const newId = deps.newId ?? randomUUID;
-  const maxBytes = deps.config.queue.maxMessageBytes;
+  const maxMessageBytes = deps.config.queue.maxMessageBytes;
+  // Without a claim-check store, the queue message is the limit.
+  const maxBytes = deps.claims ? deps.config.queue.maxBodyBytes : maxMessageBytes;
 
   return async function ingest(request) {
     const match = WEBHOOK_PATH.exec(request.path);
@@ -137,19 +144,30 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
       headers: classified.headers,
       body: request.body.toString("utf8"),
     };
+    let queued = envelope;
     try {
-      // Serialise here so the size check answers 413 before anything is sent.
-      serializeEnvelope(envelope, maxBytes);
+      // Serialise here so the size check answers before anything is sent.
+      serializeEnvelope(envelope, maxMessageBytes);
     } catch (err) {
-      if (err instanceof EnvelopeTooLargeError) {
-        observe("too_large", err.message);
-        return json(413, { error: `body exceeds the ${maxBytes}-byte limit once queued (JSON escaping grows it)` });
+      if (!(err instanceof EnvelopeTooLargeError)) {
+        observe("error", `envelope: ${(err as Error).message}`);
+        return json(500, { error: INTERNAL_ERROR });
       }
-      observe("error", `envelope: ${(err as Error).message}`);
-      return json(500, { error: INTERNAL_ERROR });
+      if (!deps.claims) {
+        observe("too_large", err.message);
+        return json(413, { error: `body exceeds the ${maxMessageBytes}-byte limit once queued (JSON escaping grows it)` });
+      }
+      // Claim check: the body goes to the archive bucket first, the message carries its key.
+      try {
+        const bodyRef = await deps.claims.putBody(envelope.receivedAt.slice(0, 10), envelope.id, request.body);
+        queued = { ...envelope, body: "", bodyRef };
+      } catch (putErr) {
+        observe("error", `archive: ${(putErr as Error).message}`);
+        return json(503, { error: "could not store the webhook; please redeliver" });
+      }
     }
     try {
-      await deps.queue.send(envelope);
+      await deps.queue.send(queued);
     } catch (err) {
       observe("error", `queue: ${(err as Error).message}`);
       // 503 tells the platform the delivery failed, so it can be redelivered.

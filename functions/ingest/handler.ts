@@ -4,6 +4,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
+import { S3Client } from "@aws-sdk/client-s3";
+import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -12,7 +14,7 @@ import { createIngest, type IngestOutcome } from "./app.ts";
 
 // Module scope runs once per cold start: configuration fails fast, clients are reused.
 // Nothing here touches the network; the secret is read on the first webhook.
-const env = readEnv({ QUEUE_URL: z.string().url() });
+const env = readEnv({ QUEUE_URL: z.string().url(), RAW_BUCKET: z.string().min(1) });
 const config = configFromEnv();
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();
@@ -27,6 +29,8 @@ const ingest = createIngest({
   config,
   secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
   queue: new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes),
+  // Bodies too large for a queue message (claim check); ingest may write only those keys.
+  claims: new RawArchive(new S3Client({}), env.RAW_BUCKET),
   now: systemClock,
   observer: {
     outcome(source, outcome, detail) {

@@ -36,6 +36,14 @@ export interface NormalizeDeps {
   observer?: NormalizeObserver;
   /** Without it a permanent failure is retried like any other until SQS moves it (no reason kept). */
   deadLetter?: DeadLetter;
+  /**
+   * The raw archive: each batch's envelopes are kept there before they are processed (so any
+   * day can be normalised again), and claim-checked bodies are read back from it.
+   */
+  archive?: {
+    putBatch(envelopes: readonly Envelope[]): Promise<unknown>;
+    withBody(envelope: Envelope): Promise<Envelope>;
+  };
 }
 
 export function parseEnvelope(body: string): Envelope {
@@ -93,7 +101,7 @@ export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, c
 
   async function recordHandler(record: SQSRecord): Promise<void> {
     try {
-      const envelope = parseEnvelope(record.body);
+      const envelope = await withBody(parseEnvelope(record.body));
       const { activities, stored, skipped } = await normalizeEnvelope(envelope, deps);
       deps.observer?.processed(envelope, activities.length, stored, skipped.length);
       for (const item of skipped) {
@@ -129,7 +137,41 @@ export function createNormalizeHandler(deps: NormalizeDeps): (event: SQSEvent, c
     }
   }
 
+  async function withBody(envelope: Envelope): Promise<Envelope> {
+    if (!envelope.bodyRef) return envelope;
+    if (!deps.archive) throw new PermanentRecordError("the envelope's body is in the raw archive, and this normaliser has none configured");
+    try {
+      return await deps.archive.withBody(envelope);
+    } catch (err) {
+      if ((err as Error).name === "MissingBodyError") throw new PermanentRecordError((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Keeps the batch's deliveries in the raw archive (not those `reprocess` queued from it). */
+  async function archiveBatch(event: SQSEvent): Promise<void> {
+    if (!deps.archive) return;
+    const envelopes: Envelope[] = [];
+    for (const record of event.Records) {
+      try {
+        const envelope = parseEnvelope(record.body);
+        if (!envelope.replay) envelopes.push(envelope);
+      } catch {
+        // not an envelope: dead-lettered with its reason below, nothing to archive
+      }
+    }
+    if (envelopes.length > 0) await deps.archive.putBatch(envelopes);
+  }
+
   return async (event, context) => {
+    try {
+      await archiveBatch(event);
+    } catch (err) {
+      // Nothing is processed unarchived: the whole batch is retried (the archive is idempotent enough: a retry writes the same key).
+      deps.log?.error("archive failed", { reason: (err as Error).message, records: event.Records.length });
+      for (const record of event.Records) deps.observer?.failed(record.messageId, err as Error, false);
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    }
     try {
       return await processPartialResponse(event, recordHandler, processor, context ? { context } : undefined);
     } catch (err) {

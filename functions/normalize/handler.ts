@@ -3,6 +3,8 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { S3Client } from "@aws-sdk/client-s3";
+import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import { sendDeadLetter } from "../../shared/queue/dead-letter.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -10,7 +12,7 @@ import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { createNormalizeHandler } from "./app.ts";
 
-const env = readEnv({ TABLE_NAME: z.string().min(1), DLQ_URL: z.string().url() });
+const env = readEnv({ TABLE_NAME: z.string().min(1), DLQ_URL: z.string().url(), RAW_BUCKET: z.string().min(1) });
 const sqs = new SQSClient({});
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();
@@ -24,6 +26,7 @@ const normalize = createNormalizeHandler({
   config: configFromEnv(),
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
   log: logger,
+  archive: new RawArchive(new S3Client({}), env.RAW_BUCKET),
   deadLetter: (record, reason) => sendDeadLetter(sqs, env.DLQ_URL, record, reason, systemClock()),
   observer: {
     processed(_envelope, _activities, stored, skipped = 0) {

@@ -16,6 +16,7 @@ import {
 import type { Construct } from "constructs";
 import { type Config, ConfigError, parseConfig, parseConfigText } from "../../shared/model/config.ts";
 import { Analytics, EXPORT_PREFIXES } from "./constructs/analytics.ts";
+import { RawArchiveBucket } from "./constructs/raw-archive.ts";
 import { DigestSchedules, digestSlots } from "./constructs/digest-schedules.ts";
 import { DiscordPoller } from "./constructs/discord-poller.ts";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
@@ -90,6 +91,7 @@ export class CommunitySignalsStack extends Stack {
   readonly monitoring: Monitoring;
   readonly export: SignalsFunction;
   readonly analytics: Analytics;
+  readonly rawArchive: RawArchiveBucket;
   readonly discordPoller: DiscordPoller | null;
   readonly actions: SignalsFunction | null;
   readonly actionsSecret: Secret | null;
@@ -276,6 +278,13 @@ export class CommunitySignalsStack extends Stack {
     });
     this.export.bindExportBucket(this.analytics.bucket, EXPORT_PREFIXES);
 
+    this.rawArchive = new RawArchiveBucket(this, "RawArchive", {
+      retentionDays: config.archive.retentionDays,
+      accessLogsBucket: this.analytics.accessLogsBucket,
+    });
+    this.ingest.bindRawArchive(this.rawArchive.bucket, "claims");
+    this.normalize.bindRawArchive(this.rawArchive.bucket, "archive");
+
     const discord = config.sources.discord;
     this.discordPoller = discord?.enabled
       ? new DiscordPoller(this, "DiscordPoller", { config, discord, projectRoot, table: this.table.table, queue: this.ingestQueue.queue })
@@ -305,6 +314,7 @@ export class CommunitySignalsStack extends Stack {
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, "SenderIdentity", { value: this.senderIdentity.emailIdentityName });
     new CfnOutput(this, "ExportBucketName", { value: this.analytics.bucket.bucketName });
+    new CfnOutput(this, "RawArchiveBucketName", { value: this.rawArchive.bucket.bucketName });
     new CfnOutput(this, "ExportFunctionName", { value: this.export.fn.functionName });
     new CfnOutput(this, "GlueDatabaseName", { value: this.analytics.database.ref });
     new CfnOutput(this, "AthenaWorkGroupName", { value: this.analytics.workGroup.ref });

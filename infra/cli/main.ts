@@ -15,6 +15,7 @@ import { redriveDeadLetters } from "../local/queue.ts";
 import { JOURNAL_FILE, localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
+import { registerReprocessCommand } from "./reprocess.ts";
 import { configOption, dataDirOption, withCommonOptions } from "./options.ts";
 
 /** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
@@ -214,6 +215,7 @@ export function buildCli(clock: Clock = systemClock): Command {
       console.log(`${result.moved} dead letter(s)${opts.source ? ` of ${opts.source}` : ""} moved back to ${where}${result.kept ? `; ${result.kept} of other sources kept` : ""}`);
     });
 
+  registerReprocessCommand(program, clock);
   registerAnalyticsCommands(program, clock);
 
   for (const [name, description] of [

@@ -15,6 +15,8 @@ export interface FrontDoorRoutes {
   actions?(request: ActionRequest): Promise<HttpAnswer>;
   /** `POST /admin/redrive[?source=S]`: dead letters back to the queue (the local server listens on 127.0.0.1 only). */
   redrive?(source: string | undefined): Promise<object>;
+  /** `POST /admin/enqueue`: envelopes (JSON lines) queued again, as `reprocess` does (127.0.0.1 only). */
+  enqueue?(body: Buffer): Promise<object>;
 }
 
 /**
@@ -118,6 +120,15 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: FrontDoorOpt
           }
           const source = url.searchParams.get("source") ?? undefined;
           send(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(await routes.redrive(source)) });
+          return;
+        }
+        if (routes.enqueue && url.pathname === "/admin/enqueue") {
+          if (req.method !== "POST") {
+            send(res, { status: 405, headers: { "content-type": "application/json", allow: "POST" }, body: JSON.stringify({ error: "enqueue with POST" }) });
+            return;
+          }
+          const body = await readBody(req, opts.maxBodyBytes);
+          send(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(await routes.enqueue(body)) });
           return;
         }
         if (routes.actions && url.pathname.startsWith("/actions/")) {

@@ -16,7 +16,9 @@ import { digestSchedules, resolveActionLinks, sendDigests } from "../../function
 import { runDailyExport } from "../../functions/export/app.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3ExportSink } from "../../shared/export/sink.ts";
+import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import type { Config } from "../../shared/model/config.ts";
+import { EnvelopeSchema } from "../../shared/model/envelope.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { Mailer } from "../../shared/mail/ses.ts";
 import { EnvSecretResolver } from "../../shared/secrets/resolver.ts";
@@ -45,6 +47,9 @@ const QUEUE_NAME = "community-signals-ingest";
 const DLQ_NAME = "community-signals-ingest-dlq";
 /** The local export bucket; its objects are files under `<data dir>/s3/<bucket>/`. */
 export const LOCAL_EXPORT_BUCKET = "community-signals-export";
+/** The local raw archive bucket (deliveries for `reprocess`, claim-checked bodies). */
+export const LOCAL_RAW_BUCKET = "community-signals-raw";
+const LOCAL_BUCKETS = [LOCAL_EXPORT_BUCKET, LOCAL_RAW_BUCKET];
 export const localS3Directory = (dataDir: string) => join(resolve(dataDir), "s3");
 
 export type LogLine = (line: string) => void;
@@ -227,7 +232,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb"), onNotice: log }),
       startSqs(),
       startSes(),
-      startS3({ directory: s3Directory, buckets: [LOCAL_EXPORT_BUCKET] }),
+      startS3({ directory: s3Directory, buckets: LOCAL_BUCKETS }),
     ]);
     // DynamoDB Local is a separate JVM that can die on its own: restarted on the same port and files.
     const dynamoSupervisor = supervise(
@@ -238,6 +243,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     stops.push(() => dynamoSupervisor.stop(), () => sqsServer.stop(), () => ses.stop(), () => s3.stop());
     const exportSink = new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET);
+    const archive = new RawArchive(new S3Client({ ...localS3ClientConfig(s3.endpoint), maxAttempts: 2 }), LOCAL_RAW_BUCKET);
 
     const ddbClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     await ensureTable(ddbClient, LOCAL_TABLE);
@@ -262,6 +268,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       secrets: resolver,
       queue: envelopeQueue,
+      claims: archive,
       now: clock,
       observer: {
         outcome(source, outcome, detail) {
@@ -279,6 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const normalize = createNormalizeHandler({
       config,
       store,
+      archive,
       async deadLetter(record, reason) {
         const at = clock();
         await sendDeadLetter(sqs, dlqUrl, record, reason, at);
@@ -300,6 +308,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Health probes fail fast: one attempt, short time-outs, so /health answers while a component is down.
     const probeDynamo = new DynamoDBClient({ ...localClientConfig(dynamo.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const tableAnswers = () => probeDynamo.send(new DescribeTableCommand({ TableName: LOCAL_TABLE })).then(() => true);
+    const answers = (url: string) => fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2_000) }).then(() => true);
     const poller = new SqsEventSourcePoller({
       sqs,
       queueUrl,
@@ -314,7 +323,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       handler: normalize,
       onError: (err) => log(`poller: ${err.message}`),
       // After failures, nothing is received until the table answers: an outage costs no receives.
-      ready: () => tableAnswers().catch(() => false),
+      ready: () => Promise.all([tableAnswers(), answers(s3.endpoint)]).then(() => true, () => false),
       onSettled(record, outcome, attempt, reason) {
         lastFailure.delete(record.messageId);
         const id = journalIdOf(record);
@@ -332,7 +341,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => poller.stop());
 
     const probeSqs = new SQSClient({ ...localClientConfig(sqsServer.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
-    const answers = (url: string) => fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2_000) }).then(() => true);
     const health = async (): Promise<HealthReport> => {
       const problems: string[] = [];
       const down = (what: string) => (err: Error) => {
@@ -371,6 +379,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         webhook: ingest,
         actions: localActionsRoute({ config, store, secrets: resolver, now: clock, log }),
         health,
+        enqueue: async (body) => {
+          let queued = 0;
+          let refused = 0;
+          for (const line of body.toString("utf8").split("\n")) {
+            if (!line.trim()) continue;
+            let json: unknown;
+            try {
+              json = JSON.parse(line);
+            } catch {
+              refused++;
+              continue;
+            }
+            const parsed = EnvelopeSchema.safeParse(json);
+            if (!parsed.success) {
+              refused++;
+              continue;
+            }
+            await envelopeQueue.send({ ...parsed.data, replay: true });
+            queued++;
+          }
+          return { queued, refused };
+        },
         redrive: async (source) => {
           const result = await redriveDeadLetters(sqs, { dlqUrl, queueUrl }, { journal, ...(source ? { source } : {}) });
           log(`redrive${source ? ` (${source})` : ""}: ${result.moved} dead letter(s) back in the queue, ${result.kept} kept`);
@@ -385,7 +415,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             `mail viewer: ${ses.viewerUrl}`,
           ].join("\n"),
       },
-      { port: options.port, maxBodyBytes: config.queue.maxMessageBytes, onError: (err) => log(`front door: ${err.message}`) },
+      { port: options.port, maxBodyBytes: config.queue.maxBodyBytes, onError: (err) => log(`front door: ${err.message}`) },
     );
     stops.push(() => front.close());
 
@@ -472,6 +502,8 @@ export interface LocalServices {
   mailViewerUrl: string | null;
   /** The export bucket on a local S3 server, when asked for with `needs.s3`. */
   exportSink: S3ExportSink | null;
+  /** The raw archive bucket on the same server, with `needs.s3`. */
+  rawArchive: RawArchive | null;
 }
 
 export async function withLocalServices<T>(
@@ -485,11 +517,12 @@ export async function withLocalServices<T>(
     const store = new SignalStore(createDocumentClient(localClientConfig(running.endpoints.dynamodb)), LOCAL_TABLE);
     const mailer = needs.ses ? new Mailer(new SESv2Client(localClientConfig(running.endpoints.ses))) : null;
     // A dev started before the S3 server existed has no s3 endpoint: serve the same folder ourselves.
-    const ownS3 = needs.s3 && !running.endpoints.s3 ? await startS3({ directory: localS3Directory(dir), buckets: [LOCAL_EXPORT_BUCKET] }) : null;
+    const ownS3 = needs.s3 && !running.endpoints.s3 ? await startS3({ directory: localS3Directory(dir), buckets: LOCAL_BUCKETS }) : null;
     try {
       const s3Endpoint = ownS3?.endpoint ?? running.endpoints.s3;
       const exportSink = needs.s3 && s3Endpoint ? new S3ExportSink(new S3Client(localS3ClientConfig(s3Endpoint)), LOCAL_EXPORT_BUCKET) : null;
-      return await fn({ store, mailer, viaDev: true, mailViewerUrl: running.endpoints.ses || null, exportSink });
+      const rawArchive = needs.s3 && s3Endpoint ? new RawArchive(new S3Client(localS3ClientConfig(s3Endpoint)), LOCAL_RAW_BUCKET) : null;
+      return await fn({ store, mailer, viaDev: true, mailViewerUrl: running.endpoints.ses || null, exportSink, rawArchive });
     } finally {
       await ownS3?.stop();
     }
@@ -504,13 +537,14 @@ export async function withLocalServices<T>(
     [dynamo, ses, s3] = await Promise.all([
       startDynamoDbLocal({ dataDir: join(dir, "dynamodb"), onNotice: (line) => console.error(line) }),
       needs.ses ? startSes() : Promise.resolve(null),
-      needs.s3 ? startS3({ directory: localS3Directory(dir), buckets: [LOCAL_EXPORT_BUCKET] }) : Promise.resolve(null),
+      needs.s3 ? startS3({ directory: localS3Directory(dir), buckets: LOCAL_BUCKETS }) : Promise.resolve(null),
     ]);
     await ensureTable(new DynamoDBClient(localClientConfig(dynamo.endpoint)), LOCAL_TABLE);
     const store = new SignalStore(createDocumentClient(localClientConfig(dynamo.endpoint)), LOCAL_TABLE);
     const mailer = ses ? new Mailer(new SESv2Client(localClientConfig(ses.endpoint))) : null;
     const exportSink = s3 ? new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET) : null;
-    return await fn({ store, mailer, viaDev: false, mailViewerUrl: ses?.viewerUrl ?? null, exportSink });
+    const rawArchive = s3 ? new RawArchive(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_RAW_BUCKET) : null;
+    return await fn({ store, mailer, viaDev: false, mailViewerUrl: ses?.viewerUrl ?? null, exportSink, rawArchive });
   } finally {
     await s3?.stop();
     await ses?.stop();

@@ -185,8 +185,25 @@ export const QueueConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(10).default(10),
   maxReceiveCount: z.number().int().min(1).max(1000).default(5),
   visibilityTimeoutSeconds: z.number().int().min(1).max(43200).default(180),
-  /** Largest envelope ingest will queue; bigger webhooks get 413. SQS allows 262144 bytes. */
+  /**
+   * Largest queue message. A webhook whose envelope is bigger has its body kept in the raw
+   * archive bucket (compressed) and the message carries the key: SQS allows 262144 bytes.
+   */
   maxMessageBytes: z.number().int().min(1024).max(262144).default(262144),
+  /**
+   * Largest webhook body accepted; bigger ones get 413. GitHub sends up to 25 MB. In AWS the
+   * HTTP API and Lambda cap a request lower (about 6 MB reach the function).
+   */
+  maxBodyBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(25 * 1024 * 1024),
+});
+
+export const ArchiveConfigSchema = z.object({
+  /**
+   * Days a raw delivery (body included) is kept in the archive bucket's `raw/` prefix, for
+   * `reprocess`; then it expires. `forget` does not reach into the archive: this is how long a
+   * forgotten member's raw deliveries may remain.
+   */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
 });
 
 export const PrivacyConfigSchema = z.object({
@@ -289,6 +306,7 @@ export const ConfigSchema = z
     actions: ActionsConfigSchema.default(ActionsConfigSchema.parse({})),
     queue: QueueConfigSchema.default(QueueConfigSchema.parse({})),
     privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
+    archive: ArchiveConfigSchema.default(ArchiveConfigSchema.parse({})),
     aws: AwsConfigSchema.default(AwsConfigSchema.parse({})),
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
   })

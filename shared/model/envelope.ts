@@ -19,7 +19,14 @@ export const EnvelopeSchema = z.object({
   contentType: z.string(),
   /** Lower-cased header names to values, only the ones adapters need; never secrets. */
   headers: z.record(z.string(), z.string()),
-  /** The raw body exactly as received (UTF-8). */
+  /** The raw body exactly as received (UTF-8); "" when it is kept in the archive bucket (`bodyRef`). */
   body: z.string(),
+  /**
+   * A body too large for a queue message is stored gzip-compressed in the raw archive bucket
+   * under `key` (claim check); `sha256` is of the uncompressed bytes.
+   */
+  bodyRef: z.object({ key: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  /** Queued again from the raw archive by `reprocess` (not archived a second time). */
+  replay: z.boolean().optional(),
 });
 export type Envelope = z.infer<typeof EnvelopeSchema>;

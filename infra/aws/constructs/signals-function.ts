@@ -1,3 +1,4 @@
+import { RAW_PREFIX } from "../../../shared/blob/raw-archive.ts";
 import path from "node:path";
 import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -220,6 +221,31 @@ export class SignalsFunction extends Construct {
   bindQueueSender(queue: IQueue): void {
     this.fn.addEnvironment("QUEUE_URL", queue.queueUrl);
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+  }
+
+  /**
+   * RAW_BUCKET plus, for ingest (`claims`), writing claim-checked bodies only
+   * (`raw/dt=<day>/body-<id>.gz`); for the normaliser (`archive`), reading those bodies and
+   * writing the archived batches (`raw/dt=<day>/batch-<id>-<n>.jsonl.gz`). Nothing else: no
+   * listing, no deletes (the lifecycle rule expires them).
+   */
+  bindRawArchive(bucket: Bucket, access: "claims" | "archive"): void {
+    this.fn.addEnvironment("RAW_BUCKET", bucket.bucketName);
+    const bodies = bucket.arnForObjects(`${RAW_PREFIX}dt=*/body-*`);
+    const batches = bucket.arnForObjects(`${RAW_PREFIX}dt=*/batch-*`);
+    if (access === "claims") {
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["s3:PutObject"], resources: [bodies] }));
+    } else {
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["s3:GetObject"], resources: [bodies] }));
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["s3:PutObject"], resources: [batches] }));
+    }
+    const bucketLogicalId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+    for (const kind of access === "claims" ? ["body"] : ["body", "batch"]) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${RAW_PREFIX}dt=*/${kind}-*]`,
+        reason: `Raw archive objects are named by received day and delivery id, unknown at deploy time; the grant is that one key pattern (${kind}-*), nothing wider.`,
+      });
+    }
   }
 
   /** DLQ_URL plus sqs:SendMessage: a record that can never succeed goes there at once, with its reason. */

@@ -1,16 +1,28 @@
 /**
  * Does a chat message ask for something? Slack has no "question" type, so a top-level message
- * opens a question thread when this score reaches `questionThreshold` (default 0.5).
+ * opens a question thread when this score reaches `questionThreshold` (default 0.5). The Discord
+ * adapter uses the same scorer for text channels.
  *
- * Deterministic, no network, no model: a sum of weighted features, clamped to 0..1, each one
- * named in `reasons` so a surprising verdict can be explained. The weights were set from what
- * a question in a developer chat looks like before any labelled data existed (a question mark
- * or an interrogative opening is strong evidence, a help-seeking phrase nearly as strong, an
- * error paste supports them; thanks, announcements, answers and banter count against), and
- * were not fitted to the labelled set that measures them (test/fixtures/slack/labelled-messages.jsonl).
+ * Deterministic, no network: a logistic regression over two kinds of features, with weights
+ * learned from labelled community messages by bin/train-question-classifier.ts
+ * (`npm run train:classifier`) and read from question-weights.json.
+ *
+ * - Hand-written features (HAND_FEATURES): a question mark outside code and links, an
+ *   interrogative opening, help-seeking phrases, an error in code or prose, thanks,
+ *   announcements, answer-like openings or a solved problem, banter, a very short message.
+ * - Hashed n-grams of the prose (code blocks, inline code and links left out): lower-cased
+ *   words, word pairs, the first word and first two words of each sentence (after a greeting
+ *   such as "hey all, quick one:"), and character 3-grams, each set scaled to unit length and
+ *   hashed into HASH_BUCKETS buckets.
+ *
+ * The training script picks its threshold by cross-validation on the training split and folds
+ * it into the bias, so a score of 0.5 is that threshold: the config default 0.5 is the learned
+ * one. `reasons` names each hand-written feature that fired and the n-grams that moved the score
+ * most, with their learned weights.
  *
  * Input is plain text: run Slack mrkdwn through `slackTextToPlain` first.
  */
+import MODEL from "./question-weights.json" with { type: "json" };
 
 export interface QuestionScore {
   /** 0..1, rounded to two decimals so equal texts compare equal everywhere. */
@@ -19,20 +31,29 @@ export interface QuestionScore {
   reasons: string[];
 }
 
-/** The weight of each feature; positive ones sum towards "asks", negative ones away from it. */
-export const QUESTION_WEIGHTS = {
-  questionMark: 0.5,
-  interrogativeOpening: 0.3,
-  helpPhrase: 0.35,
-  secondHelpPhrase: 0.15,
-  errorInCode: 0.25,
-  errorInProse: 0.15,
-  gratitude: -0.35,
-  announcement: -0.4,
-  answerOrResolution: -0.3,
-  banter: -0.35,
-  veryShort: -0.25,
-} as const;
+/** The hand-written features, in the order of the feature vector. */
+export const HAND_FEATURES = [
+  "questionMark",
+  "interrogativeOpening",
+  "helpPhrase",
+  "secondHelpPhrase",
+  "errorInCode",
+  "errorInProse",
+  "gratitude",
+  "announcement",
+  "answerOrResolution",
+  "banter",
+  "veryShort",
+] as const;
+export type HandFeature = (typeof HAND_FEATURES)[number];
+
+/** Hashed n-grams fall into this many buckets (a power of two). */
+export const HASH_BUCKETS = 1 << 14;
+
+/** The learned weight of each hand-written feature (question-weights.json). */
+export const QUESTION_WEIGHTS: Readonly<Record<HandFeature, number>> = Object.freeze(
+  Object.fromEntries(HAND_FEATURES.map((name) => [name, (MODEL.hand as Record<string, number>)[name] ?? 0])) as Record<HandFeature, number>,
+);
 
 const INTERROGATIVE_OPENINGS = [
   "how", "what", "what's", "whats", "why", "when", "where", "which", "who", "whom", "whose",
@@ -211,38 +232,101 @@ function firstWordOf(text: string): string | undefined {
   return /[\p{L}\p{N}][\p{L}\p{N}'_-]*/u.exec(text)?.[0];
 }
 
-function round(n: number): number {
-  return Math.round(Math.min(1, Math.max(0, n)) * 100) / 100;
+/** FNV-1a over the UTF-16 code units of `key`, as an unsigned 32-bit number. */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i += 1) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
-function signed(weight: number): string {
-  return weight >= 0 ? `+${weight}` : String(weight);
+/** The bucket an n-gram key (namespace prefix included, e.g. `w:help`) is hashed into. */
+export function bucketOf(key: string): number {
+  return hashKey(key) & (HASH_BUCKETS - 1);
 }
 
-export function scoreQuestion(text: string): QuestionScore {
-  const reasons: string[] = [];
-  const normalised = text.replace(/[\u2018\u2019\u02BC]/g, "'").replace(/[\u201C\u201D]/g, '"');
+/** What `scoreQuestion` weighs: the hand-written features and the n-grams of one message. */
+export interface QuestionFeatures {
+  /**
+   * Set when there is nothing to weigh (no words and no code): the score is 0 and this is the
+   * only reason ("only links", "only emoji", "no words").
+   */
+  empty?: string;
+  /** 1 or 0 for each entry of HAND_FEATURES, in that order. */
+  hand: number[];
+  /** Why each hand-written feature fired (what matched), or undefined when it did not. */
+  why: (string | undefined)[];
+  /**
+   * Each n-gram with its value: keys are namespaced (`w:` word, `b:` word pair, `s:` sentence
+   * opening, `c:` character 3-gram), and each namespace's values form a unit vector.
+   */
+  grams: Map<string, number>;
+}
+
+const HAND_INDEX = Object.fromEntries(HAND_FEATURES.map((name, i) => [name, i])) as Record<HandFeature, number>;
+
+/** Adds one namespace of n-grams, each present one weighted 1/sqrt(how many there are). */
+function addNamespace(grams: Map<string, number>, keys: Set<string>): void {
+  if (keys.size === 0) return;
+  const value = 1 / Math.sqrt(keys.size);
+  for (const key of keys) grams.set(key, value);
+}
+
+/** The n-grams of lower-cased prose (see QuestionFeatures.grams). */
+function ngrams(lower: string, words: string[], sentences: string[]): Map<string, number> {
+  const grams = new Map<string, number>();
+  const unigrams = new Set<string>();
+  const bigrams = new Set<string>();
+  for (let i = 0; i < words.length; i += 1) {
+    unigrams.add(`w:${words[i]}`);
+    if (i > 0) bigrams.add(`b:${words[i - 1]} ${words[i]}`);
+  }
+  const openings = new Set<string>();
+  for (const sentence of sentences) {
+    const [first, second] = wordsOf(withoutLeadIn(sentence).slice(0, 200));
+    if (first === undefined) continue;
+    openings.add(`s:${first}`);
+    if (second !== undefined) openings.add(`s:${first} ${second}`);
+  }
+  const chars = new Set<string>();
+  const points = Array.from(` ${lower.replace(/\s+/g, " ").trim()} `);
+  for (let i = 0; i + 3 <= points.length; i += 1) chars.add(`c:${points[i]}${points[i + 1]}${points[i + 2]}`);
+  addNamespace(grams, unigrams);
+  addNamespace(grams, bigrams);
+  addNamespace(grams, openings);
+  addNamespace(grams, chars);
+  return grams;
+}
+
+/** The features of one message (its hand-written features and n-grams); see QuestionFeatures. */
+export function questionFeatures(text: string): QuestionFeatures {
+  const hand = HAND_FEATURES.map(() => 0);
+  const why: (string | undefined)[] = HAND_FEATURES.map(() => undefined);
+  const normalised = text
+    .replace(/[\u2018\u2019\u02BC]/g, "'")
+    .replace(/[\u201C\u201D]/g, '"')
+    .replace(/\uFF1F/g, "?");
   const { prose, code, hadUrl, hadEmoji } = split(normalised);
   const lower = prose.toLowerCase();
   const words = wordsOf(lower.replace(EMOJI_CODE, " "));
 
   if (words.length === 0 && code.trim().length === 0) {
-    if (hadUrl) return { score: 0, reasons: ["only links"] };
-    if (hadEmoji) return { score: 0, reasons: ["only emoji"] };
-    return { score: 0, reasons: ["no words"] };
+    const empty = hadUrl ? "only links" : hadEmoji ? "only emoji" : "no words";
+    return { empty, hand, why, grams: new Map() };
   }
 
-  let score = 0;
-  const add = (weight: number, why: string) => {
-    score += weight;
-    reasons.push(`${why} (${signed(weight)})`);
+  const set = (feature: HandFeature, reason: string) => {
+    hand[HAND_INDEX[feature]] = 1;
+    why[HAND_INDEX[feature]] = reason;
   };
 
   const sentences = sentencesOf(lower);
   const asking = sentences.filter((s) => s.endsWith("?"));
   const telling = sentences.filter((s) => !s.endsWith("?")).join(" \n ");
 
-  if (lower.includes("?")) add(QUESTION_WEIGHTS.questionMark, "question mark");
+  if (lower.includes("?")) set("questionMark", "question mark");
 
   const opening = sentences
     .map(withoutLeadIn)
@@ -251,34 +335,104 @@ export function scoreQuestion(text: string): QuestionScore {
       return OPENING_PHRASES.find((p) => s.startsWith(`${p} `) || s === p) ?? INTERROGATIVE_OPENINGS.find((w) => first === w);
     })
     .find((w) => w !== undefined);
-  if (opening) add(QUESTION_WEIGHTS.interrogativeOpening, `opens with "${opening}"`);
+  if (opening) set("interrogativeOpening", `opens with "${opening}"`);
 
   const help = HELP_PHRASES.map((re) => re.exec(lower)?.[0]).filter((m): m is string => m !== undefined);
-  if (help[0] !== undefined) add(QUESTION_WEIGHTS.helpPhrase, `asks for help: "${help[0]}"`);
-  if (help[1] !== undefined) add(QUESTION_WEIGHTS.secondHelpPhrase, `asks for help again: "${help[1]}"`);
+  if (help[0] !== undefined) set("helpPhrase", `asks for help: "${help[0]}"`);
+  if (help[1] !== undefined) set("secondHelpPhrase", `asks for help again: "${help[1]}"`);
 
-  if (ERROR_WORDS.test(code.toLowerCase())) add(QUESTION_WEIGHTS.errorInCode, "code or stack trace with an error");
-  else if (ERROR_WORDS.test(lower)) add(QUESTION_WEIGHTS.errorInProse, "describes an error or failure");
+  if (ERROR_WORDS.test(code.toLowerCase())) set("errorInCode", "code or stack trace with an error");
+  else if (ERROR_WORDS.test(lower)) set("errorInProse", "describes an error or failure");
 
   // Telling markers inside a sentence that itself asks ("is the ARM build now available?") say nothing.
   const announcement = ANNOUNCEMENT.map((re) => re.exec(telling)?.[0]).find((m) => m !== undefined);
-  if (announcement) add(QUESTION_WEIGHTS.announcement, `announces: "${announcement}"`);
+  if (announcement) set("announcement", `announces: "${announcement}"`);
 
   const thanks = GRATITUDE.exec(telling.replace(/\b(?:thanks|thx|ty) in advance\b/g, ""))?.[0];
-  if (thanks) add(QUESTION_WEIGHTS.gratitude, `thanks: "${thanks}"`);
+  if (thanks) set("gratitude", `thanks: "${thanks}"`);
 
   const firstSentence = withoutLeadIn(sentences[0] ?? "");
   const answerOpening = asking.includes(sentences[0] ?? "")
     ? undefined
     : ANSWER_OPENINGS.map((re) => re.exec(firstSentence)?.[0]).find((m) => m !== undefined);
   const resolved = RESOLVED.exec(telling)?.[0];
-  if (answerOpening || resolved) add(QUESTION_WEIGHTS.answerOrResolution, `reads as an answer: "${(answerOpening ?? resolved ?? "").trim()}"`);
+  if (answerOpening || resolved) set("answerOrResolution", `reads as an answer: "${(answerOpening ?? resolved ?? "").trim()}"`);
 
   const banter = BANTER.map((re) => re.exec(lower)?.[0]).find((m) => m !== undefined);
-  if (banter) add(QUESTION_WEIGHTS.banter, `banter or rhetoric: "${banter}"`);
+  if (banter) set("banter", `banter or rhetoric: "${banter}"`);
 
-  if (words.length <= 3 && help.length === 0 && code.trim().length === 0) add(QUESTION_WEIGHTS.veryShort, "very short");
+  if (words.length <= 3 && help.length === 0 && code.trim().length === 0) set("veryShort", "very short");
+
+  return { hand, why, grams: ngrams(lower, words, sentences) };
+}
+
+/** The learned model: bias, hand-written weights, and the hashed weights by bucket. */
+interface Model {
+  bias: number;
+  hand: number[];
+  hashed: Float64Array;
+}
+
+function loadModel(): Model {
+  const file = MODEL as { bias: number; buckets: number; hand: Record<string, number>; hashed: { index: number[]; weight: number[] } };
+  if (file.buckets !== HASH_BUCKETS) throw new Error(`question-weights.json has ${file.buckets} buckets, the scorer ${HASH_BUCKETS}: retrain`);
+  const hashed = new Float64Array(HASH_BUCKETS);
+  // Indices are stored as gaps from the previous one, weights in units of 1e-4.
+  let at = 0;
+  file.hashed.index.forEach((gap, i) => {
+    at += gap;
+    hashed[at] = (file.hashed.weight[i] ?? 0) / 10_000;
+  });
+  return { bias: file.bias, hand: HAND_FEATURES.map((name) => file.hand[name] ?? 0), hashed };
+}
+
+const LOADED = loadModel();
+
+function round(n: number): number {
+  return Math.round(Math.min(1, Math.max(0, n)) * 100) / 100;
+}
+
+function signed(weight: number): string {
+  return weight >= 0 ? `+${weight}` : String(weight);
+}
+
+/** The n-grams named in `reasons`, strongest first. */
+const NAMED_NGRAMS = 3;
+
+export function scoreQuestion(text: string): QuestionScore {
+  const features = questionFeatures(text);
+  if (features.empty !== undefined) return { score: 0, reasons: [features.empty] };
+
+  const reasons: string[] = [];
+  let z = LOADED.bias;
+  features.hand.forEach((x, i) => {
+    if (x === 0) return;
+    const weight = LOADED.hand[i]!;
+    z += weight * x;
+    reasons.push(`${features.why[i]} (${signed(weight)})`);
+  });
+
+  let fromNgrams = 0;
+  const strongest: { key: string; contribution: number }[] = [];
+  for (const [key, value] of features.grams) {
+    const contribution = LOADED.hashed[bucketOf(key)]! * value;
+    if (contribution === 0) continue;
+    fromNgrams += contribution;
+    strongest.push({ key, contribution });
+    if (strongest.length > NAMED_NGRAMS * 8) {
+      strongest.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || (a.key < b.key ? -1 : 1));
+      strongest.length = NAMED_NGRAMS;
+    }
+  }
+  z += fromNgrams;
+  if (strongest.length > 0) {
+    strongest.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || (a.key < b.key ? -1 : 1));
+    const named = strongest
+      .slice(0, NAMED_NGRAMS)
+      .map(({ key, contribution }) => `"${key.slice(2).trim()}" ${signed(Math.round(contribution * 100) / 100)}`);
+    reasons.push(`words and n-grams (${signed(Math.round(fromNgrams * 100) / 100)}), most: ${named.join(", ")}`);
+  }
 
   if (reasons.length === 0) reasons.push("no question features");
-  return { score: round(score), reasons };
+  return { score: round(1 / (1 + Math.exp(-z))), reasons };
 }

@@ -147,7 +147,7 @@ describe("analytics resources", () => {
     });
   });
 
-  it("collects access logs in a bucket that admits S3 log delivery from the two buckets only, for the log retention", () => {
+  it("collects access logs in a bucket that admits S3 log delivery from the three buckets only, for the log retention", () => {
     const { accessLogsBucket, bucket, resultsBucket } = stack.analytics;
     const logs = resourceOf(template, accessLogsBucket);
     expect(logs.DeletionPolicy).toBe("Retain");
@@ -184,6 +184,34 @@ describe("analytics resources", () => {
           StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
         },
       },
+      {
+        Effect: "Allow",
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: objectArn(accessLogsBucket, "/raw-archive/*"),
+        Condition: {
+          ArnLike: { "aws:SourceArn": arnOf(stack.rawArchive.bucket) },
+          StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+        },
+      },
+    ]);
+  });
+
+  it("keeps the raw archive encrypted, private, TLS-only and expiring after archive.retentionDays, written only by key pattern", () => {
+    const raw = resourceOf(template, stack.rawArchive.bucket);
+    expect(raw.DeletionPolicy).toBe("Retain");
+    expect(raw.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(raw.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] });
+    expect(raw.Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: "expire-raw-deliveries", Prefix: "raw/", Status: "Enabled", ExpirationInDays: 90 });
+    const statements = (fn: { role: unknown }) =>
+      Object.values(template.findResources("AWS::IAM::Policy"))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(JSON.stringify(ref(fn.role as never))))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(arnOf(stack.rawArchive.bucket))));
+    expect(statements(stack.ingest).map((s) => [s.Action, s.Resource])).toEqual([["s3:PutObject", objectArn(stack.rawArchive.bucket, "/raw/dt=*/body-*")]]);
+    expect(statements(stack.normalize).map((s) => [s.Action, s.Resource])).toEqual([
+      ["s3:GetObject", objectArn(stack.rawArchive.bucket, "/raw/dt=*/body-*")],
+      ["s3:PutObject", objectArn(stack.rawArchive.bucket, "/raw/dt=*/batch-*")],
     ]);
   });
 

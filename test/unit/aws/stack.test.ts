@@ -290,7 +290,8 @@ describe("CommunitySignalsStack template", () => {
 
   it("grants each function exactly the actions its code needs", () => {
     expect(allowedActions(template, stack.ingest)).toEqual(
-      ["logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "sqs:SendMessage"].sort(),
+      // s3:PutObject: bodies too large for a queue message, to the raw archive only
+      ["logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "secretsmanager:GetSecretValue", "sqs:SendMessage"].sort(),
     );
     expect(allowedActions(template, stack.normalize)).toEqual(
       [
@@ -299,6 +300,9 @@ describe("CommunitySignalsStack template", () => {
         "dynamodb:Query",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        // the raw archive: claim-checked bodies read back, each batch archived
+        "s3:GetObject",
+        "s3:PutObject",
         // a record that can never succeed goes to the dead-letter queue at once
         "sqs:SendMessage",
         // the event source mapping polls with the function's role

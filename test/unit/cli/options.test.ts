@@ -38,6 +38,7 @@ const REQUIRED: Record<string, string[]> = {
   export: ["--from", "2026-11-16", "--to", "2026-11-24"],
   query: ["SELECT 1"],
   forget: ["--member", "github:user:1"],
+  reprocess: ["--from", "2026-11-16", "--to", "2026-11-24"],
 };
 
 describe("the options every command shares", () => {

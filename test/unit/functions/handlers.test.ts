@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SQSClient, type SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -44,9 +45,10 @@ const INGEST_ENV = {
   ...baseEnv("community-signals-ingest"),
   QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/signals",
   SECRET_ID_GITHUB_WEBHOOK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:github-abc",
+  RAW_BUCKET: "signals-raw",
 };
 const DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/signals-dlq";
-const NORMALIZE_ENV = { ...baseEnv("community-signals-normalize"), TABLE_NAME: "signals-test", DLQ_URL };
+const NORMALIZE_ENV = { ...baseEnv("community-signals-normalize"), TABLE_NAME: "signals-test", DLQ_URL, RAW_BUCKET: "signals-raw" };
 const DIGEST_ENV = { ...baseEnv("community-signals-digest"), TABLE_NAME: "signals-test", SES_CONFIGURATION_SET: "signals" };
 
 function stubEnv(env: Record<string, string | undefined>): void {
@@ -120,6 +122,8 @@ describe("module scope fails fast on a missing environment variable, naming it",
     ["ingest", "COMMUNITY_SIGNALS_CONFIG", importIngest, INGEST_ENV],
     ["normalize", "TABLE_NAME", importNormalize, NORMALIZE_ENV],
     ["normalize", "DLQ_URL", importNormalize, NORMALIZE_ENV],
+    ["normalize", "RAW_BUCKET", importNormalize, NORMALIZE_ENV],
+    ["ingest", "RAW_BUCKET", importIngest, INGEST_ENV],
     ["normalize", "COMMUNITY_SIGNALS_CONFIG", importNormalize, NORMALIZE_ENV],
     ["digest", "TABLE_NAME", importDigest, DIGEST_ENV],
     ["digest", "COMMUNITY_SIGNALS_CONFIG", importDigest, DIGEST_ENV],
@@ -313,6 +317,7 @@ const lambdaContext = { functionName: "normalize", awsRequestId: "req-1" } as Co
 describe("normalize handler", () => {
   it("counts envelopes, stored activities and a permanent failure in one invocation; the failure goes to the DLQ with its reason", async () => {
     stubEnv(NORMALIZE_ENV);
+    const archived = vi.spyOn(S3Client.prototype, "send").mockResolvedValue({} as never);
     // Every write succeeds and every read finds nothing: each activity counts as stored.
     const ddb = vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockResolvedValue({} as never);
     const sqs = vi.spyOn(SQSClient.prototype, "send").mockResolvedValue({ MessageId: "dlq-1" } as never);
@@ -325,6 +330,10 @@ describe("normalize handler", () => {
 
     // Handled: it is in the dead-letter queue now, not retried maxReceiveCount times first.
     expect(response.batchItemFailures).toEqual([]);
+    // The readable delivery was archived first, in one object for the batch's received day.
+    const puts = archived.mock.calls.map(([command]) => command).filter((c) => c instanceof PutObjectCommand);
+    expect(puts.map((c) => c.input.Key)).toEqual([`raw/dt=${envelope.receivedAt.slice(0, 10)}/batch-${envelope.id}-1.jsonl.gz`]);
+    expect(puts[0]!.input.Bucket).toBe("signals-raw");
     const dead = sqs.mock.calls.map(([command]) => command.input as { QueueUrl?: string; MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> });
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ QueueUrl: DLQ_URL, MessageBody: "not json" });
@@ -341,6 +350,7 @@ describe("normalize handler", () => {
 
   it("retries a retryable failure (DynamoDB error) and dead-letters the permanent one", async () => {
     stubEnv(NORMALIZE_ENV);
+    const archived = vi.spyOn(S3Client.prototype, "send").mockResolvedValue({} as never);
     vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockRejectedValue(new Error("throttled") as never);
     vi.spyOn(SQSClient.prototype, "send").mockResolvedValue({ MessageId: "dlq-1" } as never);
     const { handler } = await importNormalize();
@@ -355,6 +365,7 @@ describe("normalize handler", () => {
 
   it("retries a permanent failure when the dead-letter queue cannot take it (nothing is dropped)", async () => {
     stubEnv(NORMALIZE_ENV);
+    const archived = vi.spyOn(S3Client.prototype, "send").mockResolvedValue({} as never);
     vi.spyOn(SQSClient.prototype, "send").mockRejectedValue(new Error("connect ECONNREFUSED") as never);
     const { handler } = await importNormalize();
     const response = await handler({ Records: [sqsRecord("bad", "not json")] }, lambdaContext);
@@ -363,6 +374,7 @@ describe("normalize handler", () => {
 
   it("counts a duplicate delivery as processed with nothing stored", async () => {
     stubEnv(NORMALIZE_ENV);
+    const archived = vi.spyOn(S3Client.prototype, "send").mockResolvedValue({} as never);
     vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockImplementation((async (command: unknown) => {
       if (command instanceof PutCommand) throw new ConditionalCheckFailedException({ message: "exists", $metadata: {} });
       return {};

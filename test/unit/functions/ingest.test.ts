@@ -89,3 +89,37 @@ describe("ingest", () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe("ingest with a claim-check store", () => {
+  const big = JSON.stringify({ ...payload, issue: { ...issue, body: "log line\n".repeat(2_000) } });
+  function withClaims(putBody: (day: string, id: string, body: Buffer) => Promise<{ key: string; bytes: number; sha256: string }>) {
+    const sent: Envelope[] = [];
+    const ingest = createIngest({
+      config: parseConfig({ sources: { github: { enabled: true } }, queue: { maxMessageBytes: 4096, maxBodyBytes: 40_000 } }),
+      secrets: new EnvSecretResolver({ GITHUB_WEBHOOK_SECRET: SECRET }),
+      queue: { send: async (e) => (sent.push(e), "m-1") },
+      claims: { putBody },
+      now: () => new Date("2026-11-25T10:00:00Z"),
+      newId: () => "env-2",
+    });
+    return { ingest, sent };
+  }
+
+  it("keeps a body too large for a queue message in the archive, and queues its key", async () => {
+    const stored: { day: string; id: string; bytes: number }[] = [];
+    const { ingest, sent } = withClaims(async (day, id, b) => (stored.push({ day, id, bytes: b.byteLength }), { key: `raw/dt=${day}/body-${id}.gz`, bytes: b.byteLength, sha256: "0".repeat(64) }));
+    const answer = await ingest(request({ body: big }));
+    expect(answer.status).toBe(202);
+    expect(stored).toEqual([{ day: "2026-11-25", id: "env-2", bytes: Buffer.byteLength(big) }]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ body: "", bodyRef: { key: "raw/dt=2026-11-25/body-env-2.gz", bytes: Buffer.byteLength(big) } });
+  });
+
+  it("answers 413 only above queue.maxBodyBytes, and 503 (nothing queued) when the archive cannot take it", async () => {
+    const { ingest, sent } = withClaims(async () => Promise.reject(new Error("connect ECONNREFUSED")));
+    expect((await ingest(request({ body: big }))).status).toBe(503);
+    const huge = JSON.stringify({ ...payload, pad: "x".repeat(41_000) });
+    expect((await ingest(request({ body: huge }))).status).toBe(413);
+    expect(sent).toEqual([]);
+  });
+});
