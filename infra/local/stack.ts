@@ -85,6 +85,11 @@ export interface LocalStack {
   /** Folder holding the local S3 server's buckets (`<data dir>/s3`). */
   s3Directory: string;
   health(): Promise<HealthReport>;
+  /**
+   * Fault drills: stop the local bucket server (s3rver) and start it again on the same port and
+   * folder, to see what the stack does while it is gone (tests use it; nothing else should).
+   */
+  faults: { stopBucketServer(): Promise<void>; startBucketServer(): Promise<void> };
   /** Resolves once the queue is empty and nothing is in flight. */
   drained(timeoutMs?: number): Promise<HealthReport>;
   stop(): Promise<void>;
@@ -241,7 +246,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       () => startDynamoDbLocal({ dataDir: join(dataDir, "dynamodb"), port: dynamo.port, onNotice: log }),
       log,
     );
-    stops.push(() => dynamoSupervisor.stop(), () => sqsServer.stop(), () => ses.stop(), () => s3.stop());
+    let bucketServer = s3;
+    stops.push(() => dynamoSupervisor.stop(), () => sqsServer.stop(), () => ses.stop(), () => bucketServer.stop());
+    const faults: LocalStack["faults"] = {
+      stopBucketServer: () => bucketServer.stop(),
+      async startBucketServer() {
+        bucketServer = await startS3({ directory: s3Directory, buckets: LOCAL_BUCKETS, port: s3.port });
+      },
+    };
     const exportSink = new S3ExportSink(new S3Client(localS3ClientConfig(s3.endpoint)), LOCAL_EXPORT_BUCKET);
     const archive = new RawArchive(new S3Client({ ...localS3ClientConfig(s3.endpoint), maxAttempts: 2 }), LOCAL_RAW_BUCKET);
 
@@ -472,6 +484,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       exportSink,
       s3Directory,
       health,
+      faults,
       async drained(timeoutMs = 60_000) {
         const deadline = Date.now() + timeoutMs; // wall-clock: a time-out
         for (;;) {

@@ -87,4 +87,30 @@ describe("raw archive, claim check and reprocess", () => {
     const after = await Promise.all((await second.stack.store.openQuestions({})).map(async (t) => (await second.stack.store.getThread(t.id))?.rev));
     expect(after).toEqual(revs);
   });
+
+  it("while the bucket server is down: a large webhook gets 503, small ones wait unprocessed, and none is lost once it is back", async () => {
+    const started = await startTestStack({ config });
+    cleanups.push(started.cleanup);
+    const { stack } = started;
+    await stack.faults.stopBucketServer();
+    const large = issuesEvent("opened", spec(20, "Large while the bucket is down"));
+    large.issue.body = "stack trace line\n".repeat(40_000);
+    expect((await postGitHub(stack, "issues", large)).status).toBe(503);
+    const specs = [21, 22, 23].map((n) => spec(n, `Small while the bucket is down ${n}`));
+    for (const s of specs) expect((await postGitHub(stack, "issues", issuesEvent("opened", s))).status).toBe(202);
+    // Not archivable, so not processed, and not dead-lettered either.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const during = await stack.health();
+    expect(during.status).toBe("degraded");
+    expect(during.problems).toContainEqual(expect.stringContaining("the bucket server (S3) does not answer"));
+    expect(during.dlq.depth).toBe(0);
+    expect(await openTitles(stack)).toEqual([]);
+
+    await stack.faults.startBucketServer();
+    // The platform redelivers the refused one.
+    expect((await postGitHub(stack, "issues", large)).status).toBe(202);
+    const after = await stack.drained(60_000);
+    expect(after).toMatchObject({ status: "ok", dlq: { depth: 0 } });
+    expect(await openTitles(stack)).toEqual([...specs.map((s) => s.title), "Large while the bucket is down"].sort());
+  });
 });

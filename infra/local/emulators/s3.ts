@@ -61,11 +61,12 @@ export function localS3ClientConfig(endpoint: string): S3ClientConfig {
   };
 }
 
-export async function startS3(options: { directory: string; buckets?: string[] }): Promise<LocalS3> {
+/** `port` 0 (the default) picks a free one; a fixed one restarts a stopped server where its clients point. */
+export async function startS3(options: { directory: string; buckets?: string[]; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
   // CommonJS without types: loaded through require so the ESM build sees module.exports itself.
   const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
-  const server = new S3rver({ address: HOST, port: 0, directory: options.directory, silent: true });
+  const server = new S3rver({ address: HOST, port: options.port ?? 0, directory: options.directory, silent: true });
   let bound: { port: number };
   try {
     bound = await server.run();
