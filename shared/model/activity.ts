@@ -13,6 +13,12 @@ export const ActivityKindSchema = z.enum([
   "reply",
   "answer_accepted",
   "answer_unaccepted",
+  /**
+   * A team member marked a message as a question (a reaction, ❓ by default) or took the mark
+   * back; `target` names the mark, so its removal cancels only it.
+   */
+  "question_marked",
+  "question_unmarked",
   "thread_closed",
   "thread_reopened",
   "deleted",

@@ -82,6 +82,11 @@ export const SlackSourceConfigSchema = z.object({
   workspaceUrl: z.url().optional(),
   /** Reactions by someone other than the asker that mark a question answered. */
   answeredReactions: z.array(z.string()).default(["white_check_mark", "heavy_check_mark"]),
+  /**
+   * Reactions by which a team member marks a message as a question the classifier missed
+   * (`question` is ❓); removing the reaction takes the mark back.
+   */
+  questionReactions: z.array(z.string()).default(["question"]),
   /** A top-level message with a question score at or above this opens a question thread. */
   questionThreshold: z.number().min(0).max(1).default(0.5),
   answerPolicy: AnswerPolicySchema.default("any-reply"),

@@ -119,8 +119,25 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   const closed = closedAt !== null;
   const status: ThreadStatus = deleted ? "deleted" : answered ? "answered" : closed ? "closed" : "open";
 
-  const markedNotAQuestion = actions.some((a) => a.kind === "action_not_a_question");
-  const isQuestion = ref.isQuestion && !markedNotAQuestion;
+  // People correct the classifier: a team member's question mark makes it a question, the
+  // digest's "not a question" takes one out; whichever came last wins (a tie: not a question).
+  const unmarks = surviving.filter((a) => a.kind === "question_unmarked");
+  const lastMark = maxBy(
+    surviving.filter(
+      (mark) =>
+        mark.kind === "question_marked" &&
+        !unmarks.some((un) => un.target === mark.target && compareInstants(un.occurredAt, mark.occurredAt) >= 0),
+    ),
+    byTimeThenId,
+  );
+  const lastNotAQuestion = maxBy(
+    actions.filter((a) => a.kind === "action_not_a_question"),
+    byTimeThenId,
+  );
+  const isQuestion =
+    lastNotAQuestion !== undefined && (lastMark === undefined || compareInstants(lastNotAQuestion.occurredAt, lastMark.occurredAt) >= 0)
+      ? false
+      : lastMark !== undefined || ref.isQuestion;
   // Under `accepted` a marked answer is the whole point, so every such thread accepts answers.
   const acceptsAnswers = policy === "accepted" || ref.acceptsAnswers === true;
   const questionStatus = questionStatusOf({

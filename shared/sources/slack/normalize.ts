@@ -207,8 +207,9 @@ function reactionEvent(ctx: Context): Activity[] {
   if (event.item.type !== "message" || !channel || !ts) return [];
   // Skin tones arrive as "white_check_mark::skin-tone-2"; the reaction is the same.
   const reaction = event.reaction.split("::")[0]!;
-  if (!ctx.slack.answeredReactions.includes(reaction)) return [];
   if (!watched(ctx, channel, undefined)) return [];
+  if (ctx.slack.questionReactions.includes(reaction)) return questionMark(ctx, event, reaction);
+  if (!ctx.slack.answeredReactions.includes(reaction)) return [];
   if (event.item_user !== undefined && event.item_user === event.user) return [];
 
   const ref = replyRef(ctx, channel, ts, event.item_user ? userActor(ctx, event.item_user) : null);
@@ -220,6 +221,31 @@ function reactionEvent(ctx: Context): Activity[] {
       id: `${target}:${added ? "added" : "removed"}`,
       kind: added ? "answer_accepted" : "answer_unaccepted",
       actor: userActor(ctx, event.user),
+      occurredAt: slackTsToInstant(at),
+      version: slackTsVersion(at),
+      url: ref.url,
+      target,
+    }),
+  ];
+}
+
+/**
+ * A team member's question reaction (❓ by default) marks the message as a question, whatever
+ * the classifier said; taking the reaction back removes the mark. Anyone else's is ignored.
+ */
+function questionMark(ctx: Context, event: z.infer<typeof P.ReactionEventSchema>, reaction: string): Activity[] {
+  const actor = userActor(ctx, event.user);
+  if (!actor.isTeam) return [];
+  const { channel, ts } = event.item;
+  const ref = replyRef(ctx, channel!, ts!, event.item_user ? userActor(ctx, event.item_user) : null);
+  const target = `${ref.id}:question-mark:${reaction}:${event.user}`;
+  const at = event.event_ts ?? secondsToSlackTs(ctx.callback.event_time);
+  const added = event.type === "reaction_added";
+  return [
+    build(ctx, channelOf(ctx, channel!), ref, {
+      id: `${target}:${added ? "added" : "removed"}`,
+      kind: added ? "question_marked" : "question_unmarked",
+      actor,
       occurredAt: slackTsToInstant(at),
       version: slackTsVersion(at),
       url: ref.url,

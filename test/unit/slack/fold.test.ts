@@ -130,3 +130,60 @@ describe("Slack threads folded", () => {
     expect(THREAD_ID.endsWith(ROOT_TS)).toBe(true);
   });
 });
+
+describe("a team member's question reaction", () => {
+  /** "what's the plan for 3.3" said as a statement: a message the classifier does not call a question. */
+  const statement = () => {
+    const payload = question();
+    payload["event"]["text"] = "Release notes for 3.2 are up on the blog.";
+    return payload;
+  };
+  const mark = (type: "reaction_added" | "reaction_removed", user: string, eventTs: string) => {
+    const payload = reaction(type, user, eventTs);
+    payload["event"]["reaction"] = "question";
+    return payload;
+  };
+  /** All orderings of a few deliveries (each must fold to the same thread). */
+  const orders = <T>(items: T[]): T[][] =>
+    items.length <= 1 ? [items] : items.flatMap((item, i) => orders([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+
+  it("makes a message a question, in any order, and its removal takes the mark back", () => {
+    expect(fold([statement()]).isQuestion).toBe(false);
+    for (const deliveries of orders([statement(), mark("reaction_added", MARIA, "1794835000.000900")])) {
+      expect(fold(deliveries)).toMatchObject({ isQuestion: true, status: "open", hasOpening: true });
+    }
+    for (const deliveries of orders([statement(), mark("reaction_added", MARIA, "1794835000.000900"), mark("reaction_removed", MARIA, "1794836000.000100")])) {
+      expect(fold(deliveries).isQuestion).toBe(false);
+    }
+    // Marked again after the removal: a question again.
+    expect(fold([statement(), mark("reaction_added", MARIA, "1794835000.000900"), mark("reaction_removed", MARIA, "1794836000.000100"), mark("reaction_added", MARIA, "1794837000.000100")]).isQuestion).toBe(true);
+  });
+
+  it("counts only from a team member: anyone else's ❓ changes nothing", () => {
+    expect(normalize(mark("reaction_added", HELPER, "1794835000.000900"))).toEqual([]);
+    expect(fold([statement(), mark("reaction_added", HELPER, "1794835000.000900")]).isQuestion).toBe(false);
+  });
+
+  it("the digest's 'not a question' and a mark: the later one wins, whichever arrives first", () => {
+    const marked = normalize(mark("reaction_added", MARIA, "1794835000.000900"));
+    const opening = normalize(statement()).filter((a) => a.thread?.id === THREAD_ID);
+    const notAQuestion = (at: string): Activity => ({
+      ...opening[0]!,
+      id: `${THREAD_ID}:action:not-a-question:${at}`,
+      kind: "action_not_a_question",
+      actor: { id: "advocate:maria@acme.example", login: "maria@acme.example", name: "Maria", isBot: false, isTeam: true },
+      occurredAt: at,
+      version: at,
+      target: null,
+    });
+    const markAt = marked[0]!.occurredAt;
+    const later = new Date(Date.parse(markAt) + 60_000).toISOString();
+    const earlier = new Date(Date.parse(markAt) - 60_000).toISOString();
+    for (const activities of orders([...opening, ...marked, notAQuestion(later)])) {
+      expect(foldThread(activities, "any-reply")?.isQuestion).toBe(false);
+    }
+    for (const activities of orders([...opening, ...marked, notAQuestion(earlier)])) {
+      expect(foldThread(activities, "any-reply")?.isQuestion).toBe(true);
+    }
+  });
+});
