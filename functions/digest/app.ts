@@ -4,6 +4,9 @@ import type { Thread } from "../../shared/model/thread.ts";
 import { buildDigest, digestSubject, renderDigestHtml, renderDigestText } from "../../shared/digest/index.ts";
 import type { ActionRecord, AdvocateDigest, AskedQuestion } from "../../shared/digest/index.ts";
 import type { Mailer } from "../../shared/mail/ses.ts";
+import { withSlackNames, type SlackNameSource } from "../../shared/digest/names.ts";
+import { SlackDirectory } from "../../shared/sources/slack/directory.ts";
+import type { NameCache } from "../../shared/store/names.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import { ACTION_KINDS, isActionActivity } from "../../shared/threads/index.ts";
@@ -37,6 +40,24 @@ export interface DigestDeps {
   mailer?: Mailer;
   /** Where action links point and the key that signs them; absent or null: no action links. */
   links?: { baseUrl: string; secret: string } | null;
+  /** Names for Slack's ids (with the Slack bot token); absent: the ids are shown. */
+  slackNames?: SlackNameSource | null;
+}
+
+/**
+ * The Slack directory when the Slack source is on and its bot token is set; null otherwise (the
+ * digest then shows ids, as before).
+ */
+export async function resolveSlackNames(
+  config: Config,
+  secrets: SecretResolver,
+  deps: { cache: NameCache; now: Clock; log?: (line: string) => void },
+): Promise<SlackDirectory | null> {
+  const slack = config.sources.slack;
+  if (!slack?.enabled) return null;
+  const token = await secrets.get(slack.botTokenSecretName).catch(() => null);
+  if (!token) return null;
+  return new SlackDirectory({ token, apiBaseUrl: slack.apiBaseUrl, cache: deps.cache, now: deps.now, tokenName: slack.botTokenSecretName, ...(deps.log ? { log: deps.log } : {}) });
 }
 
 export interface SendResult {
@@ -132,7 +153,11 @@ function build(deps: DigestDeps, reads: DigestReads, at: Date, recipient: Recipi
 
 /** The digest one recipient (or, with null, everyone) would get at `at`, links included. */
 export async function digestAt(deps: DigestDeps, at: Date, recipient: Recipient | null): Promise<AdvocateDigest> {
-  return build(deps, await readForDigest(deps.store, at), at, recipient);
+  return named(deps, build(deps, await readForDigest(deps.store, at), at, recipient));
+}
+
+function named(deps: DigestDeps, digest: AdvocateDigest): Promise<AdvocateDigest> | AdvocateDigest {
+  return deps.slackNames ? withSlackNames(digest, deps.slackNames) : digest;
 }
 
 export function renderDigest(digest: AdvocateDigest, config: Config): { subject: string; html: string; text: string } {
@@ -203,7 +228,7 @@ export async function sendDigests(
   const results: SendResult[] = [];
   for (const recipient of wanted) {
     const day = localDay(options.at, recipientTimeZone(deps.config, recipient));
-    const digest = build(deps, reads, options.at, recipient);
+    const digest = await named(deps, build(deps, reads, options.at, recipient));
     const claimed = await deps.store.claimDigestSend(recipient.email, day, {
       claimedAt: deps.now().toISOString(),
       generatedAt: digest.generatedAt,

@@ -9,7 +9,7 @@ import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { SignalStore } from "../../shared/store/store.ts";
-import { resolveActionLinks, sendDigests } from "./app.ts";
+import { resolveActionLinks, resolveSlackNames, sendDigests } from "./app.ts";
 
 /**
  * Counts the mails SES accepted, so a run that fails half way still reports the digests it
@@ -49,8 +49,10 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
     const input = ScheduleInput.parse(event ?? {});
     // The signing key is read once per cold start (the resolver caches it).
     const links = await resolveActionLinks(config, secrets, env.ACTIONS_BASE_URL ?? null);
+    // Slack names with the optional bot token; without one (or if Slack refuses it) ids are shown.
+    const slackNames = await resolveSlackNames(config, secrets, { cache: store.names, now: systemClock, log: (line) => logger.warn(line) });
     const results = await sendDigests(
-      { config, store, mailer, links, now: systemClock },
+      { config, store, mailer, links, slackNames, now: systemClock },
       { at: systemClock(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
     );
     for (const r of results) logger.info("digest", { ...r });

@@ -92,6 +92,7 @@ export class CommunitySignalsStack extends Stack {
   readonly export: SignalsFunction;
   readonly analytics: Analytics;
   readonly rawArchive: RawArchiveBucket;
+  readonly slackBotToken: Secret | null = null;
   readonly discordPoller: DiscordPoller | null;
   readonly actions: SignalsFunction | null;
   readonly actionsSecret: Secret | null;
@@ -202,6 +203,21 @@ export class CommunitySignalsStack extends Stack {
       timeout: Duration.minutes(5),
     });
     this.digest.bindTable(this.table.table, "digest-sends");
+    // Slack names in the digest: an optional bot token (a placeholder until one is stored) and the name cache.
+    const slack = config.sources.slack;
+    if (slack?.enabled) {
+      this.slackBotToken = new Secret(this, "SlackBotToken", {
+        description: `community-signals: optional Slack bot token (${slack.botTokenSecretName}; scopes users:read, channels:read, team:read) for names in the digest`,
+        generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      });
+      Validations.of(this.slackBotToken).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason: "A Slack bot token is issued by Slack when the app is installed; it is replaced by hand, which a rotation Lambda cannot do.",
+      });
+      this.digest.bindSecret(slack.botTokenSecretName, this.slackBotToken);
+      this.digest.bindTable(this.table.table, "names");
+      new CfnOutput(this, "SlackBotTokenSecretArn", { value: this.slackBotToken.secretArn });
+    }
     this.digest.bindMailIdentity(this.senderIdentity, configurationSet);
     // Safe to retry: the send record is a conditional put, at most one digest per recipient per day.
     this.digest.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(2) });

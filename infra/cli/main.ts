@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { clockFromEnv, ClockSettingError, parseIsoInstant, systemClock, type Clock } from "../../shared/runtime/clock.ts";
-import { digestAt, renderDigest, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
+import { digestAt, renderDigest, resolveActionLinks, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
 import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
@@ -154,14 +154,16 @@ export function buildCli(clock: Clock = systemClock): Command {
       if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
       // Links point where the recipient can click them: actions.baseUrl, else the running dev stack.
       const devUrl = readDevLock(resolve(opts.dataDir))?.endpoints.http || null;
-      const links = await resolveActionLinks(config, localSecrets(config, opts.dataDir).resolver, devUrl);
+      const secrets = localSecrets(config, opts.dataDir).resolver;
+      const links = await resolveActionLinks(config, secrets, devUrl);
       if (config.actions.enabled && !links && (recipient || opts.send)) {
         console.error(
           `note: no action links (${config.actions.baseUrl || devUrl ? `${config.actions.secretName} is not set` : "no actions.baseUrl and no running dev stack"})`,
         );
       }
       await withLocalServices(opts.dataDir, { ses: !!opts.send }, async ({ store, mailer, mailViewerUrl }) => {
-        const deps = { config, store, links, now: clock, ...(mailer ? { mailer } : {}) };
+        const slackNames = await resolveSlackNames(config, secrets, { cache: store.names, now: clock, log: (line) => console.error(line) });
+        const deps = { config, store, links, slackNames, now: clock, ...(mailer ? { mailer } : {}) };
         const digest = await digestAt(deps, at, recipient ?? null);
         const rendered = renderDigest(digest, config);
         if (opts.html) {

@@ -12,7 +12,7 @@ import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts"
 import { enabledWebhookSources } from "../../shared/sources/index.ts";
 import { createNormalizeHandler } from "../../functions/normalize/app.ts";
 import { runDiscordPoll } from "../../functions/poll-discord/app.ts";
-import { digestSchedules, resolveActionLinks, sendDigests } from "../../functions/digest/app.ts";
+import { digestSchedules, resolveActionLinks, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
 import { runDailyExport } from "../../functions/export/app.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3ExportSink } from "../../shared/export/sink.ts";
@@ -437,7 +437,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         digestSchedules(config),
         async ({ time, timeZone }, at) => {
           const links = await resolveActionLinks(config, resolver, front.url);
-          const results = await sendDigests({ config, store, mailer, links, now: clock }, { at, time, timeZone });
+          const slackNames = await resolveSlackNames(config, resolver, { cache: store.names, now: clock, log });
+          const results = await sendDigests({ config, store, mailer, links, slackNames, now: clock }, { at, time, timeZone });
           for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)`);
         },
         ({ time, timeZone }, err) => log(`digest (${time} ${timeZone}) failed: ${err.message}`),

@@ -92,6 +92,14 @@ export const SlackSourceConfigSchema = z.object({
   answerPolicy: AnswerPolicySchema.default("any-reply"),
   /** Requests whose X-Slack-Request-Timestamp is further than this from now are refused. */
   maxClockSkewSeconds: z.number().int().min(1).max(3600).default(300),
+  /**
+   * Optional bot token (scopes users:read, channels:read, team:read): with it the digest shows
+   * people's, channels' and the workspace's names instead of Slack ids. Looked up by the digest,
+   * cached in the table a day, never on a webhook's path.
+   */
+  botTokenSecretName: z.string().regex(/^[A-Za-z0-9_]+$/).default("SLACK_BOT_TOKEN"),
+  /** Slack's Web API (a fake one in tests). */
+  apiBaseUrl: z.url().default("https://slack.com/api"),
 });
 export type SlackSourceConfig = z.infer<typeof SlackSourceConfigSchema>;
 

@@ -11,6 +11,7 @@ import {
 import { ActivitySchema, type Activity } from "../model/activity.ts";
 import { ThreadSchema, type AnswerPolicy, type Thread } from "../model/thread.ts";
 import { ACTION_KINDS, foldThread, isActionActivity } from "../threads/index.ts";
+import { NameCache } from "./names.ts";
 import { INDEXES } from "./table.ts";
 
 export type PutOutcome = "stored" | "duplicate";
@@ -65,6 +66,11 @@ export class SignalStore {
     private readonly ddb: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {}
+
+  /** The display-name cache: its own aggregate (names.ts) on the same table and client. */
+  get names(): NameCache {
+    return new NameCache(this.ddb, this.tableName);
+  }
 
   /**
    * Store an activity idempotently by natural id; a newer version (edit) replaces an older

@@ -42,7 +42,7 @@ export interface SignalsFunctionProps {
  * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
  * IAM has no action of that name.
  */
-export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors" | "thread-actions";
+export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors" | "thread-actions" | "names";
 
 interface TableGrant {
   /** On the table and on `indexes`. */
@@ -74,6 +74,8 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     tableOnly: ["dynamodb:PutItem"],
     leadingKeys: ["THREAD#*", "DIGESTACTIONS#*"],
   },
+  // The digest's cache of platform names (NAME#<source>#<kind>#<id>), read in batches.
+  names: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:BatchGetItem", "dynamodb:PutItem"], leadingKeys: ["NAME#*"] },
   // The Discord poller reads and moves its cursors, nothing else.
   cursors: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"], leadingKeys: ["CURSOR#*"] },
 };
