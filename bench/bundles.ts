@@ -65,6 +65,8 @@ const IMPORT_ENV: Record<string, string> = {
   TABLE_NAME: "signals",
   SES_CONFIGURATION_SET: "signals",
   BUCKET_NAME: "signals-exports",
+  RAW_BUCKET: "signals-raw",
+  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/signals-dlq",
   ACTIONS_BASE_URL: "https://abc123.execute-api.us-east-1.amazonaws.com",
   SECRET_ID_GITHUB_WEBHOOK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:github",
 };

@@ -334,7 +334,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       failureReason: (messageId) => lastFailure.get(messageId),
       handler: normalize,
       onError: (err) => log(`poller: ${err.message}`),
-      // After failures, nothing is received until the table answers: an outage costs no receives.
+      // After failures, nothing is received until the table and the bucket answer: an outage costs no attempts.
       ready: () => Promise.all([tableAnswers(), answers(s3.endpoint)]).then(() => true, () => false),
       onSettled(record, outcome, attempt, reason) {
         lastFailure.delete(record.messageId);
