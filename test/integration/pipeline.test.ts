@@ -25,7 +25,8 @@ describe("GitHub webhooks through the local stack", () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ stack, cleanup } = await startTestStack({ config: testConfig() }));
+    // Bodies over a queue message are accepted (claim check) up to queue.maxBodyBytes: a small limit here.
+    ({ stack, cleanup } = await startTestStack({ config: testConfig({ queue: { maxReceiveCount: 2, visibilityTimeoutSeconds: 30, maxBodyBytes: 250_000 } }) }));
   });
   afterAll(async () => {
     await cleanup?.();
