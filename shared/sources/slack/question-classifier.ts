@@ -10,10 +10,10 @@
  * - Hand-written features (HAND_FEATURES): a question mark outside code and links, an
  *   interrogative opening, help-seeking phrases, an error in code or prose, thanks,
  *   announcements, answer-like openings or a solved problem, banter, a very short message.
- * - Hashed n-grams of the prose (code blocks, inline code and links left out): lower-cased
- *   words, word pairs, the first word and first two words of each sentence (after a greeting
- *   such as "hey all, quick one:"), and character 3-grams, each set scaled to unit length and
- *   hashed into HASH_BUCKETS buckets.
+ * - Hashed n-grams of the prose (code blocks and links left out, inline code read as the word
+ *   `code`, a full-width "？" as "?"): lower-cased words, word pairs, the first word and first
+ *   two words of each sentence (after a greeting such as "hey all, quick one:"), and character
+ *   3-grams, each set scaled to unit length and hashed into HASH_BUCKETS buckets.
  *
  * The training script picks its threshold by cross-validation on the training split and folds
  * it into the bias, so a score of 0.5 is that threshold: the config default 0.5 is the learned
@@ -139,8 +139,8 @@ const BANTER: RegExp[] = [
  */
 const LEAD_IN_SEPARATORS = /[,!.:\s-]*/y;
 const LEAD_IN: ReadonlyArray<readonly [piece: RegExp, separators: RegExp | null]> = [
-  [/(?:hi|hey|hello|yo|morning|good (?:morning|afternoon|evening)|greetings)(?: (?:all|everyone|folks|team|there|guys|y'all|people|friends))?/y, LEAD_IN_SEPARATORS],
-  [/(?:quick|small|dumb|silly|stupid|newbie|noob|another) question/y, LEAD_IN_SEPARATORS],
+  [/(?:hi|hey|hello|yo|morning|good (?:morning|afternoon|evening)|greetings)(?: (?:all|everyone|folks|team|there|guys|y'all|people|friends))?\b/y, LEAD_IN_SEPARATORS],
+  [/(?:quick|small|dumb|silly|stupid|newbie|noob|another) (?:question|one|q)\b/y, LEAD_IN_SEPARATORS],
   [/@[\w.-]+[,:\s]*/y, null],
   [/(?:so|ok|okay|um|hmm|folks|all)[,!\s]+/y, null],
 ];
@@ -398,6 +398,7 @@ function signed(weight: number): string {
 
 /** The n-grams named in `reasons`, strongest first. */
 const NAMED_NGRAMS = 3;
+const NGRAM_KINDS: Record<string, string> = { "w:": "word", "b:": "words", "s:": "opening", "c:": "3-gram" };
 
 export function scoreQuestion(text: string): QuestionScore {
   const features = questionFeatures(text);
@@ -429,8 +430,8 @@ export function scoreQuestion(text: string): QuestionScore {
     strongest.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || (a.key < b.key ? -1 : 1));
     const named = strongest
       .slice(0, NAMED_NGRAMS)
-      .map(({ key, contribution }) => `"${key.slice(2).trim()}" ${signed(Math.round(contribution * 100) / 100)}`);
-    reasons.push(`words and n-grams (${signed(Math.round(fromNgrams * 100) / 100)}), most: ${named.join(", ")}`);
+      .map(({ key, contribution }) => `${NGRAM_KINDS[key.slice(0, 2)] ?? "n-gram"} "${key.slice(2)}" ${signed(Math.round(contribution * 100) / 100)}`);
+    reasons.push(`n-grams (${signed(Math.round(fromNgrams * 100) / 100)}), most: ${named.join(", ")}`);
   }
 
   if (reasons.length === 0) reasons.push("no question features");

@@ -95,7 +95,7 @@ describe("Slack threads folded", () => {
 
   it("an edit re-titles the question and can turn it into one, whichever arrives first", () => {
     const statement = question();
-    statement["event"].text = "Replica lag on 3.2";
+    statement["event"].text = "Release notes for 3.2 are up on the blog.";
     const edited = fixture("message-message_changed.json");
     expect(fold([statement])).toMatchObject({ isQuestion: false });
     const thread = fold([edited, statement]);

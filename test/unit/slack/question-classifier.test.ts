@@ -28,6 +28,29 @@ describe("scoreQuestion features", () => {
     expect(scoreQuestion("I'm trying to connect from Lambda and keep getting an error, connection refused").score).toBeGreaterThanOrEqual(0.5);
   });
 
+  // Issue 12's largest group of misses; none of these sentences is in the labelled set.
+  it("hears direct questions typed without a question mark, and tells closing chatter apart", () => {
+    for (const asks of [
+      "what's the difference between snapshots and backups in the console",
+      "is the replication lag metric limited to the primary region",
+      "would it be possible to schedule vacuum per table",
+      "could someone explain the retention settings for branches",
+      "I'm trying to restore a snapshot into a new cluster but the restore job fails after 10 minutes",
+      "hey all, quick one: can the CLI read credentials from an env var",
+    ]) {
+      expect(scoreQuestion(asks).score, asks).toBeGreaterThanOrEqual(0.5);
+    }
+    for (const tells of ["nvm, fixed it", "same here", "+1", "Release notes for 3.5: faster restores, new metrics endpoint and bug fixes"]) {
+      expect(scoreQuestion(tells).score, tells).toBeLessThan(0.5);
+    }
+  });
+
+  it("names the hand-written features and the strongest n-grams with their learned weights", () => {
+    const { reasons } = scoreQuestion("would it be possible to schedule vacuum per table");
+    expect(reasons[0]).toBe(`opens with "would" (+${QUESTION_WEIGHTS.interrogativeOpening})`);
+    expect(reasons.at(-1)).toMatch(/^n-grams \([+-][\d.]+\), most: (?:word|words|opening|3-gram) "/);
+  });
+
   it("ignores a question mark inside code or a URL", () => {
     const inCode = scoreQuestion("Ran `select * from t where a = ?` in the console, works as documented");
     const inUrl = scoreQuestion("Release notes are at https://rocketdb.dev/blog?post=3-3 for the curious");
@@ -49,8 +72,9 @@ describe("scoreQuestion features", () => {
   });
 
   it("counts thanks, announcements, answers and banter against", () => {
-    expect(scoreQuestion("Thanks, that fixed it!").score).toBe(0);
-    expect(scoreQuestion("FYI the docs site is down for maintenance on Saturday").score).toBe(0);
+    // A logistic score comes near 0, not to it.
+    expect(scoreQuestion("Thanks, that fixed it!").score).toBeLessThan(0.1);
+    expect(scoreQuestion("FYI the docs site is down for maintenance on Saturday").score).toBeLessThan(0.1);
     expect(scoreQuestion("You can set compaction.window in rocket.toml").score).toBeLessThan(0.5);
     expect(scoreQuestion("Who else is excited for RocketConf?!").score).toBeLessThan(0.5);
   });
@@ -88,7 +112,9 @@ describe("the labelled set", () => {
     expect(new Set(rows.map((r) => r.text)).size).toBe(rows.length);
   });
 
-  // Measured once when the set was written (precision 0.98, recall 0.91); the floors guard regressions.
+  // These messages are in the train split of test/fixtures/chat-questions/labelled.jsonl now, so
+  // this checks they are still learned, not how the classifier does on new messages: that is
+  // question-classifier.model.test.ts, on the frozen test split.
   it("is classified with precision >= 0.9 and recall >= 0.85 at the default threshold", () => {
     const threshold = SlackSourceConfigSchema.parse({}).questionThreshold;
     let truePositives = 0;
