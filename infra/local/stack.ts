@@ -6,7 +6,7 @@ import {
   GetQueueAttributesCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts";
 import { enabledWebhookSources } from "../../shared/sources/index.ts";
@@ -319,7 +319,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     // Health probes fail fast: one attempt, short time-outs, so /health answers while a component is down.
     const probeDynamo = new DynamoDBClient({ ...localClientConfig(dynamo.endpoint), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
-    const tableAnswers = () => probeDynamo.send(new DescribeTableCommand({ TableName: LOCAL_TABLE })).then(() => true);
+    // A read of one fixed, absent key: DescribeTable in DynamoDB Local takes time in proportion to
+    // the items and holds writers up while it runs (it cut a drain's write rate by two thirds).
+    const tableAnswers = () =>
+      probeDynamo.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: { PK: { S: "HEALTH" }, SK: { S: "PROBE" } } })).then(() => true);
     const answers = (url: string) => fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2_000) }).then(() => true);
     const poller = new SqsEventSourcePoller({
       sqs,
