@@ -4,12 +4,16 @@
 //   bundles        Lambda bundle bytes and cold-import time vs an empty handler, with budgets
 //   cost           DynamoDB capacity per webhook (DynamoDB Local) and the monthly AWS bill
 //   classifier     precision and recall of the chat question classifier on the labelled set
+//   export         activities per second to Parquet vs writing JSON lines
+//   load           LOAD_RATE signed webhooks/s for LOAD_SECONDS against the local stack, then
+//                  reconciled (0 lost, 0 extra); ack latency vs a ping under the same load
 // `npx tsx bench/run.ts bundles cost` runs only the sections named.
 import { loadStackConfig } from "../infra/aws/stack.ts";
 import { runBundlesBench } from "./bundles.ts";
 import { runCostBench } from "./cost.ts";
 import { runNormalisationBench } from "./normalisation.ts";
 import { runExportBench } from "./export.ts";
+import { runLoadBench } from "./load.ts";
 import { runSlackClassifierBench } from "./slack-classifier.ts";
 
 // The config `cdk synth` would use (./community-signals.config.json, else the defaults).
@@ -21,6 +25,7 @@ const SECTIONS: Record<string, () => unknown> = {
   cost: () => runCostBench(config),
   export: () => runExportBench(),
   classifier: () => runSlackClassifierBench(),
+  load: () => runLoadBench(),
 };
 
 const wanted = process.argv.slice(2);
