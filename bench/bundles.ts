@@ -17,14 +17,17 @@ const IMPORT_RUNS = 9;
  * Budgets a little above what this bench measured (2 cores, Node 20). Bytes are the minified
  * index.mjs (the source map is a separate file Lambda reads only with --enable-source-maps);
  * the ratio is a fresh `node` importing the handler over it importing an empty handler.
+ * Raised on 2 Dec 2026, with what grew: the S3 client in ingest and normalize (claim check, raw
+ * archive), the learned classifier's weights (about 90 kB) wherever the adapters are bundled,
+ * and Slack's Web API client in the digest (names). Cutting them is the cold-start work next.
  */
 export const BUNDLE_BUDGETS: Record<FunctionName, { bytes: number; importRatio: number }> = {
-  ingest: { bytes: 950_000, importRatio: 22 },
-  normalize: { bytes: 975_000, importRatio: 22 },
-  digest: { bytes: 1_025_000, importRatio: 23 },
-  export: { bytes: 1_175_000, importRatio: 25 },
-  "poll-discord": { bytes: 975_000, importRatio: 22 },
-  actions: { bytes: 1_000_000, importRatio: 22 },
+  ingest: { bytes: 1_175_000, importRatio: 22 },
+  normalize: { bytes: 1_250_000, importRatio: 23 },
+  digest: { bytes: 1_350_000, importRatio: 25 },
+  export: { bytes: 1_275_000, importRatio: 25 },
+  "poll-discord": { bytes: 1_075_000, importRatio: 22 },
+  actions: { bytes: 1_075_000, importRatio: 22 },
 };
 
 /**
