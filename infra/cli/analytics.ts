@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { configOption, dataDirOption } from "./options.ts";
+import { configOption, dataDirOption, dayArg } from "./options.ts";
 import { exportRange, forgetMember, parseDay, ExportInputError } from "../../functions/export/app.ts";
 import { parseConfigText, type Config } from "../../shared/model/config.ts";
 import { EXPORT_TABLES, PARTITION_KEY, type ColumnDef, type ColumnType } from "../../shared/export/schema.ts";
@@ -111,13 +111,6 @@ function loadConfig(cmd: Command, path: string): Config {
   return parseConfigText(text, path);
 }
 
-const dayArg = (what: string) => (value: string) => {
-  try {
-    return parseDay(value, what);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
 
 /** `export`, `query` and `forget`: the analytics commands of `community-signals`. */
 export function registerAnalyticsCommands(program: Command, clock: Clock): void {

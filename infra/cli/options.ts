@@ -1,4 +1,5 @@
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { parseDay } from "../../functions/export/app.ts";
 
 export const DEFAULT_CONFIG = "community-signals.config.json";
 export const DEFAULT_DATA_DIR = ".local";
@@ -18,3 +19,12 @@ export function withCommonOptions(program: Command): Command {
   }
   return program;
 }
+
+/** A `YYYY-MM-DD` (UTC) option value, refused with the reason when it is not one. */
+export const dayArg = (what: string) => (value: string) => {
+  try {
+    return parseDay(value, what);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};

@@ -11,6 +11,7 @@ import { readDevLock } from "../local/emulators/lock.ts";
 import { QueueJournal } from "../local/journal.ts";
 import { JOURNAL_FILE, withLocalServices } from "../local/stack.ts";
 import { progressBar } from "./analytics.ts";
+import { dayArg } from "./options.ts";
 
 export interface ReprocessResult {
   days: number;
@@ -46,13 +47,6 @@ export async function reprocessDays(
   return result;
 }
 
-const dayArg = (what: string) => (value: string) => {
-  try {
-    return parseDay(value, what);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
 
 /** `community-signals reprocess`: archived deliveries queued again, locally or in the deployed stack. */
 export function registerReprocessCommand(program: Command, clock: Clock): void {

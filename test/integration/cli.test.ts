@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../infra/local/emulators/ports.ts";
 import { DigestSchema } from "../../shared/model/digest.ts";
 import { CLOCK_ENV } from "../../shared/runtime/clock.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
 const SECRET = "cli-test-secret-0123456789";
@@ -18,15 +19,6 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
 
@@ -47,7 +39,7 @@ describe("community-signals CLI", () => {
     dev = spawn(process.execPath, [CLI, "dev", "--config", configFile, "--data-dir", dataDir, "--port", String(port)], { env, stdio: ["ignore", "pipe", "pipe"] });
     dev.stdout?.on("data", (d: Buffer) => (devOutput += d.toString()));
     dev.stderr?.on("data", (d: Buffer) => (devOutput += d.toString()));
-    await waitFor("dev to answer /health", async () => ((await fetch(`${url}/health`)).ok ? true : null));
+    await waitFor("dev to answer /health", async () => ((await fetch(`${url}/health`)).ok ? true : null), 90_000);
   });
 
   afterAll(async () => {

@@ -12,6 +12,7 @@ import { CLOCK_ENV } from "../../shared/runtime/clock.ts";
 import { signGitHubBody } from "../../shared/sources/github/index.ts";
 import { issuesEvent, type IssueSpec } from "../support/github-payloads.ts";
 import { postGitHub, startTestStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/community-signals.js");
 const SECRET = "durability-test-secret-0123456789";
@@ -25,15 +26,6 @@ const spec = (n: number, title: string): IssueSpec => ({
   createdAt: "2026-11-24T10:00:00Z",
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface Dev {
   child: ChildProcess;
@@ -73,7 +65,8 @@ const digestTitles = (dataDir: string, configFile: string): string[] => {
 
 const javaOn = (dataDir: string) => spawnSync("pgrep", ["-f", `DynamoDBLocal.*${dataDir}`], { encoding: "utf8" }).stdout.trim();
 
-describe("community-signals dev killed with SIGKILL", () => {
+// Each test starts `dev` two or three times (a JVM each): more time than the default on a busy machine.
+describe("community-signals dev killed with SIGKILL", { timeout: 240_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "cs-durable-"));
   const configFile = join(dataDir, "config.json");
   writeFileSync(
