@@ -89,7 +89,7 @@ export interface LocalStack {
    * Fault drills: stop the local bucket server (s3rver) and start it again on the same port and
    * folder, to see what the stack does while it is gone (tests use it; nothing else should).
    */
-  faults: { stopBucketServer(): Promise<void>; startBucketServer(): Promise<void> };
+  faults: { stopBucketServer(): Promise<void>; startBucketServer(): Promise<void>; stopQueueServer(): Promise<void> };
   /** Resolves once the queue is empty and nothing is in flight. */
   drained(timeoutMs?: number): Promise<HealthReport>;
   stop(): Promise<void>;
@@ -250,6 +250,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => dynamoSupervisor.stop(), () => sqsServer.stop(), () => ses.stop(), () => bucketServer.stop());
     const faults: LocalStack["faults"] = {
       stopBucketServer: () => bucketServer.stop(),
+      // The queue lives in this process: stopped, it stays stopped until the stack restarts.
+      stopQueueServer: () => sqsServer.stop(),
       async startBucketServer() {
         bucketServer = await startS3({ directory: s3Directory, buckets: LOCAL_BUCKETS, port: s3.port });
       },

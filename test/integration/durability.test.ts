@@ -209,3 +209,31 @@ describe("DynamoDB Local killed mid-stream", () => {
     expect((await stack.health()).status).toBe("ok");
   });
 });
+
+describe("the queue server stopped", () => {
+  it("makes the door answer 503 (the platform redelivers), and the journaled copy is still processed at the next start, once", async () => {
+    const first = await startTestStack();
+    const { stack, dataDir } = first;
+    await stack.faults.stopQueueServer();
+    const s = spec(301, "Asked while the queue was down");
+    const answer = await postGitHub(stack, "issues", issuesEvent("opened", s));
+    expect(answer.status).toBe(503);
+    expect(JSON.parse(answer.body)).toEqual({ error: "could not queue the webhook; please redeliver" });
+    await stack.stop();
+    // Refused at the door, yet journaled before the send failed: nothing depends on the redelivery.
+    expect(pendingMessages(readJournal(join(dataDir, JOURNAL_FILE))).map((m) => m.source)).toEqual(["github"]);
+
+    const second = await startTestStack({ dataDir });
+    try {
+      // The platform redelivers the same delivery: stored once, with the journal's copy.
+      expect((await postGitHub(second.stack, "issues", issuesEvent("opened", s))).status).toBe(202);
+      const report = await second.stack.drained(60_000);
+      expect(report.dlq.depth).toBe(0);
+      const open = (await second.stack.store.openQuestions({})).filter((t) => t.title === s.title);
+      expect(open).toHaveLength(1);
+    } finally {
+      await second.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
