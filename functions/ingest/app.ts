@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
-import { EnvelopeTooLargeError, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
+import { EnvelopeTooLargeError, MESSAGE_ATTRIBUTE_HEADROOM_BYTES, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import { enabledSource, isSource, POLLED_SOURCES } from "../../shared/sources/index.ts";
 import { quote } from "../../shared/sources/shape.ts";
@@ -146,8 +146,9 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     };
     let queued = envelope;
     try {
-      // Serialise here so the size check answers before anything is sent.
-      serializeEnvelope(envelope, maxMessageBytes);
+      // Serialise here so the size check answers before anything is sent; SQS counts the
+      // message attributes too, so an envelope just under the limit would be refused on every redelivery.
+      serializeEnvelope(envelope, maxMessageBytes - MESSAGE_ATTRIBUTE_HEADROOM_BYTES);
     } catch (err) {
       if (!(err instanceof EnvelopeTooLargeError)) {
         observe("error", `envelope: ${(err as Error).message}`);

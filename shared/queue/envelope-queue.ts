@@ -1,8 +1,14 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Envelope } from "../model/envelope.ts";
 
-/** SQS's hard limit for one message body. */
+/** SQS's hard limit for one message: the body and its message attributes together. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+/**
+ * Room kept for the message attributes (source, eventType, and locally the journal id and the
+ * attempt number: well under 1 KiB), which SQS counts toward the same limit as the body.
+ */
+export const MESSAGE_ATTRIBUTE_HEADROOM_BYTES = 1024;
 
 export class EnvelopeTooLargeError extends Error {
   override readonly name = "EnvelopeTooLargeError";

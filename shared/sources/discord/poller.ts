@@ -1,3 +1,4 @@
+import { MESSAGE_ATTRIBUTE_HEADROOM_BYTES } from "../../queue/envelope-queue.ts";
 import type { Config, DiscordSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { DiscordAuthError, DiscordClient, DiscordRateLimitError } from "./client.ts";
@@ -71,8 +72,6 @@ export class DiscordPollAbortedError extends Error {
   }
 }
 
-/** Headroom under the queue's limit for SQS message attributes (they count towards 256 KiB). */
-const ATTRIBUTE_HEADROOM_BYTES = 1024;
 const PAGE_SIZE = 100;
 /** Stands in for the envelope id while sizing (real ids are uuids: shorter). */
 const MEASURING_ID = "x".repeat(64);
@@ -172,7 +171,7 @@ class Run {
   ) {
     this.guildId = discord.guildId ?? null;
     this.lookbackCursor = snowflakeAt(lookbackStart);
-    this.maxEnvelopeBytes = deps.config.queue.maxMessageBytes - ATTRIBUTE_HEADROOM_BYTES;
+    this.maxEnvelopeBytes = deps.config.queue.maxMessageBytes - MESSAGE_ATTRIBUTE_HEADROOM_BYTES;
   }
 
   async pollChannel(channel: WatchedChannel, report: ChannelPollReport): Promise<void> {

@@ -115,6 +115,16 @@ describe("ingest with a claim-check store", () => {
     expect(sent[0]).toMatchObject({ body: "", bodyRef: { key: "raw/dt=2026-11-25/body-env-2.gz", bytes: Buffer.byteLength(big) } });
   });
 
+  it("claim-checks an envelope that fits the limit alone but not with its message attributes (SQS counts both)", async () => {
+    const stored: string[] = [];
+    const { ingest, sent } = withClaims(async (day, id) => (stored.push(id), { key: `raw/dt=${day}/body-${id}.gz`, bytes: 1, sha256: "0".repeat(64) }));
+    // An envelope of about 3,250 bytes: under maxMessageBytes (4096), not under it less the attribute headroom (1024).
+    const edge = JSON.stringify({ ...payload, pad: "x".repeat(2_700) });
+    expect((await ingest(request({ body: edge }))).status).toBe(202);
+    expect(stored).toEqual(["env-2"]);
+    expect(sent[0]).toMatchObject({ body: "" });
+  });
+
   it("answers 413 only above queue.maxBodyBytes, and 503 (nothing queued) when the archive cannot take it", async () => {
     const { ingest, sent } = withClaims(async () => Promise.reject(new Error("connect ECONNREFUSED")));
     expect((await ingest(request({ body: big }))).status).toBe(503);
