@@ -16,6 +16,7 @@ import { JOURNAL_FILE, localSecrets, startLocalStack, withLocalServices } from "
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
 import { registerReprocessCommand } from "./reprocess.ts";
+import { registerBackfillCommand } from "./backfill.ts";
 import { configOption, dataDirOption, withCommonOptions } from "./options.ts";
 
 /** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
@@ -218,6 +219,7 @@ export function buildCli(clock: Clock = systemClock): Command {
     });
 
   registerReprocessCommand(program, clock);
+  registerBackfillCommand(program, clock);
   registerAnalyticsCommands(program, clock);
 
   for (const [name, description] of [

@@ -5,12 +5,13 @@ import { InvalidArgumentError, type Command } from "commander";
 import { daysBetween, parseDay } from "../../functions/export/app.ts";
 import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
-import { EnvelopeQueue, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
+import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { readDevLock } from "../local/emulators/lock.ts";
 import { QueueJournal } from "../local/journal.ts";
 import { JOURNAL_FILE, withLocalServices } from "../local/stack.ts";
 import { progressBar } from "./analytics.ts";
+import { enqueueViaDev, journalSink } from "./queue-sinks.ts";
 import { dayArg } from "./options.ts";
 
 export interface ReprocessResult {
@@ -88,21 +89,14 @@ export function registerReprocessCommand(program: Command, clock: Clock): void {
       await withLocalServices(dir, { s3: true }, async ({ rawArchive, viaDev }) => {
         if (!rawArchive) throw new Error("the local S3 server did not start");
         if (viaDev && running?.endpoints.http) {
-          const r = await reprocessDays(rawArchive, range, async (envelopes) => {
-            const res = await fetch(`${running.endpoints.http}/admin/enqueue`, { method: "POST", body: envelopes.map((e) => JSON.stringify(e)).join("\n") });
-            if (!res.ok) throw new Error(`the running dev answered ${res.status} to the enqueue`);
-          }, progress);
+          const r = await reprocessDays(rawArchive, range, enqueueViaDev(running.endpoints.http), progress);
           report(r, `to the running dev (${running.endpoints.http})`);
           return;
         }
         // No dev: journaled, so the next dev start queues them (this process holds the data dir's lock).
         const journal = await QueueJournal.open(join(dir, JOURNAL_FILE));
         try {
-          const r = await reprocessDays(rawArchive, range, async (envelopes) => {
-            for (const e of envelopes) {
-              await journal.appendDurably({ op: "queued", id: `${e.id}:replay:${clock().getTime()}`, body: serializeEnvelope(e), source: e.source, eventType: e.eventType });
-            }
-          }, progress);
+          const r = await reprocessDays(rawArchive, range, journalSink(journal, `replay:${clock().getTime()}`), progress);
           report(r, "for the next dev start");
         } finally {
           await journal.close();

@@ -26,6 +26,10 @@ export const GitHubSourceConfigSchema = z.object({
    * The secret itself never lives in this file.
    */
   secretName: EnvVarName.default("GITHUB_WEBHOOK_SECRET"),
+  /** GitHub's REST API, for `backfill` (GitHub Enterprise Server: `https://HOST/api/v3`). */
+  apiBaseUrl: z.url().default("https://api.github.com"),
+  /** Name of the API token `backfill` reads history with (env var locally); never the token itself. */
+  tokenSecretName: EnvVarName.default("GITHUB_TOKEN"),
   /** `owner/repo` names to accept; empty accepts any repository. */
   repositories: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/repo")).default([]),
   issues: z
