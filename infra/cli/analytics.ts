@@ -111,7 +111,6 @@ function loadConfig(cmd: Command, path: string): Config {
   return parseConfigText(text, path);
 }
 
-
 /** `export`, `query` and `forget`: the analytics commands of `community-signals`. */
 export function registerAnalyticsCommands(program: Command, clock: Clock): void {
   program

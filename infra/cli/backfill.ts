@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { BACKFILL_CURSOR_SOURCE, backfillGitHub, type BackfillProgress, type BackfillResult } from "../../shared/sources/github/backfill.ts";
 import { readDevLock } from "../local/emulators/lock.ts";
 import { QueueJournal } from "../local/journal.ts";
 import { JOURNAL_FILE, localSecrets, withLocalServices } from "../local/stack.ts";
-import { configOption, dataDirOption } from "./options.ts";
+import { configOption, dataDirOption, loadConfigFile } from "./options.ts";
 import { enqueueViaDev, journalSink } from "./queue-sinks.ts";
 
 export const BACKFILL_SOURCES = ["github"] as const;
@@ -50,13 +48,7 @@ export function registerBackfillCommand(program: Command, clock: Clock): void {
         console.error(`community-signals: ${message}`);
         process.exitCode = 1;
       };
-      let config: Config;
-      try {
-        config = parseConfigText(readFileSync(opts.config, "utf8"), opts.config);
-      } catch (err) {
-        if (err instanceof ConfigError) throw err;
-        return fail(`cannot read config file ${opts.config}: ${(err as Error).message}`);
-      }
+      const config = loadConfigFile(opts.config);
       const github = config.sources?.github;
       if (!github?.enabled || github.repositories.length === 0) {
         return fail(`nothing to backfill: list the repositories in sources.github.repositories of ${opts.config}`);

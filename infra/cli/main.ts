@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { clockFromEnv, ClockSettingError, parseIsoInstant, systemClock, type Clock } from "../../shared/runtime/clock.ts";
 import { digestAt, renderDigest, resolveActionLinks, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
-import { ConfigError, parseConfigText, type Config } from "../../shared/model/config.ts";
+import { ConfigError } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -17,21 +17,8 @@ import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
 import { registerReprocessCommand } from "./reprocess.ts";
 import { registerBackfillCommand } from "./backfill.ts";
-import { configOption, dataDirOption, withCommonOptions } from "./options.ts";
+import { configOption, dataDirOption, loadConfigFile, UsageError, withCommonOptions } from "./options.ts";
 
-/** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
-class UsageError extends Error {}
-
-export function loadConfigFile(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(code === "ENOENT" ? `config file ${path} does not exist (pass --config FILE)` : `cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  return parseConfigText(text, path);
-}
 
 function parseInstant(value: string): Date {
   const d = parseIsoInstant(value);

@@ -1,5 +1,22 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { readFileSync } from "node:fs";
 import { parseDay } from "../../functions/export/app.ts";
+import { parseConfigText, type Config } from "../../shared/model/config.ts";
+
+/** A failure the user can fix: printed as one clear message, exit code 1, no stack trace. */
+export class UsageError extends Error {}
+
+/** The config file, validated; a missing or unreadable file is a UsageError that says what to pass. */
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === "ENOENT" ? `config file ${path} does not exist (pass --config FILE)` : `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  return parseConfigText(text, path);
+}
 
 export const DEFAULT_CONFIG = "community-signals.config.json";
 export const DEFAULT_DATA_DIR = ".local";

@@ -48,7 +48,6 @@ export async function reprocessDays(
   return result;
 }
 
-
 /** `community-signals reprocess`: archived deliveries queued again, locally or in the deployed stack. */
 export function registerReprocessCommand(program: Command, clock: Clock): void {
   program
