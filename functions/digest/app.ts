@@ -63,9 +63,27 @@ export async function resolveSlackNames(
 export interface SendResult {
   recipient: string;
   day: string;
-  outcome: "sent" | "already-sent";
+  /** `failed`: this recipient's day was released, so a retry sends it; the others are unaffected. */
+  outcome: "sent" | "already-sent" | "failed";
   openQuestions: number;
   messageId?: string;
+  /** Why it failed (the mailer's or the store's message). */
+  error?: string;
+}
+
+/** Some recipients' digests failed: `results` holds every recipient's outcome, sent ones included. */
+export class DigestSendError extends Error {
+  override readonly name = "DigestSendError";
+  constructor(readonly results: SendResult[]) {
+    const failed = results.filter((r) => r.outcome === "failed");
+    super(`${failed.length} of ${results.length} digest(s) failed: ${failed.map((r) => `${r.recipient} (${r.error ?? "unknown error"})`).join("; ")}`);
+  }
+}
+
+/** Throws DigestSendError when any recipient failed, after all were tried; otherwise the results. */
+export function throwIfAnyFailed(results: SendResult[]): SendResult[] {
+  if (results.some((r) => r.outcome === "failed")) throw new DigestSendError(results);
+  return results;
 }
 
 /**
@@ -226,25 +244,41 @@ export async function sendDigests(
   if (wanted.length === 0) return [];
   const reads = await readForDigest(deps.store, options.at);
   const results: SendResult[] = [];
+  // Each recipient on its own: one refused address (an unverified one in the SES sandbox, a
+  // throttle) must not cost the later recipients their digest, nor stop every retry at the same place.
   for (const recipient of wanted) {
-    const day = localDay(options.at, recipientTimeZone(deps.config, recipient));
-    const digest = await named(deps, build(deps, reads, options.at, recipient));
-    const claimed = await deps.store.claimDigestSend(recipient.email, day, {
-      claimedAt: deps.now().toISOString(),
-      generatedAt: digest.generatedAt,
-      openQuestions: digest.unanswered.length,
-    });
-    if (!claimed) {
-      results.push({ recipient: recipient.email, day, outcome: "already-sent", openQuestions: digest.unanswered.length });
-      continue;
-    }
-    const { subject, html, text } = renderDigest(digest, deps.config);
+    // The day claimed is the one the mail goes out on: a digest built as of another time (`--at`)
+    // neither sends a second mail today nor blocks another day's.
+    const day = localDay(deps.now(), recipientTimeZone(deps.config, recipient));
+    let openQuestions = 0;
+    let claimed = false;
     try {
+      const digest = await named(deps, build(deps, reads, options.at, recipient));
+      openQuestions = digest.unanswered.length;
+      claimed = await deps.store.claimDigestSend(recipient.email, day, {
+        claimedAt: deps.now().toISOString(),
+        generatedAt: digest.generatedAt,
+        openQuestions,
+      });
+      if (!claimed) {
+        results.push({ recipient: recipient.email, day, outcome: "already-sent", openQuestions });
+        continue;
+      }
+      const { subject, html, text } = renderDigest(digest, deps.config);
       const messageId = await deps.mailer.send({ from: deps.config.digest.from, to: recipient.email, subject, html, text });
-      results.push({ recipient: recipient.email, day, outcome: "sent", openQuestions: digest.unanswered.length, messageId });
+      results.push({ recipient: recipient.email, day, outcome: "sent", openQuestions, messageId });
     } catch (err) {
-      await deps.store.releaseDigestSend(recipient.email, day);
-      throw err;
+      const error = err instanceof Error ? err.message : String(err);
+      // Only a claim this run made is released: the retry sends that recipient's digest, once.
+      if (claimed) {
+        try {
+          await deps.store.releaseDigestSend(recipient.email, day);
+        } catch (releaseErr) {
+          results.push({ recipient: recipient.email, day, outcome: "failed", openQuestions, error: `${error}; and its claim could not be released (${(releaseErr as Error).message}), so no retry sends it today` });
+          continue;
+        }
+      }
+      results.push({ recipient: recipient.email, day, outcome: "failed", openQuestions, error });
     }
   }
   return results;

@@ -9,11 +9,11 @@ import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { SignalStore } from "../../shared/store/store.ts";
-import { resolveActionLinks, resolveSlackNames, sendDigests } from "./app.ts";
+import { resolveActionLinks, resolveSlackNames, sendDigests, throwIfAnyFailed } from "./app.ts";
 
 /**
- * Counts the mails SES accepted, so a run that fails half way still reports the digests it
- * did send (its SendResult[] is lost with the exception).
+ * Counts the mails SES accepted, so a run that fails (the store unreachable) still reports the
+ * digests it did send.
  */
 class CountingMailer extends Mailer {
   sent = 0;
@@ -45,6 +45,7 @@ const ScheduleInput = z.object({ time: z.string().optional(), timeZone: z.string
 export async function handler(event: unknown): Promise<{ sent: number; alreadySent: number }> {
   mailer.sent = 0;
   let alreadySent = 0;
+  let failed = 0;
   try {
     const input = ScheduleInput.parse(event ?? {});
     // The signing key is read once per cold start (the resolver caches it).
@@ -55,12 +56,17 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
       { config, store, mailer, links, slackNames, now: systemClock },
       { at: systemClock(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
     );
-    for (const r of results) logger.info("digest", { ...r });
+    for (const r of results) (r.outcome === "failed" ? logger.error("digest failed", { ...r }) : logger.info("digest", { ...r }));
     alreadySent = results.filter((r) => r.outcome === "already-sent").length;
+    failed = results.filter((r) => r.outcome === "failed").length;
+    // Failed recipients' days are released: failing the invocation makes Lambda retry it, and the
+    // retry sends only to them (everyone else's day is claimed).
+    throwIfAnyFailed(results);
     return { sent: results.filter((r) => r.outcome === "sent").length, alreadySent };
   } finally {
     metrics.addMetric("DigestsSent", MetricUnit.Count, mailer.sent);
     metrics.addMetric("DigestsAlreadySent", MetricUnit.Count, alreadySent);
+    metrics.addMetric("DigestsFailed", MetricUnit.Count, failed);
     metrics.publishStoredMetrics();
   }
 }

@@ -127,7 +127,7 @@ export function registerAnalyticsCommands(program: Command, clock: Clock): void 
         cmd.error(`--format ${opts.format} needs --out DIR: the bucket holds only the Parquet that Athena and \`query\` read`, { exitCode: 1 });
       }
       const config = loadConfig(cmd, opts.config);
-      await withLocalServices(opts.dataDir, { s3: !opts.out }, async ({ store, exportSink }) => {
+      await withLocalServices(opts.dataDir, { s3: !opts.out, command: "export" }, async ({ store, exportSink }) => {
         const sink = opts.out ? new DirectoryExportSink(resolve(opts.out)) : exportSink;
         if (!sink) throw new Error("the local S3 server did not start");
         let totals = { activities: 0, threads: 0, bytes: 0 };
@@ -182,7 +182,7 @@ export function registerAnalyticsCommands(program: Command, clock: Clock): void 
     .addOption(dataDirOption())
     .action(async (opts: { member: string; config: string; dataDir: string }, cmd: Command) => {
       const config = loadConfig(cmd, opts.config);
-      await withLocalServices(opts.dataDir, { s3: true }, async ({ store, exportSink }) => {
+      await withLocalServices(opts.dataDir, { s3: true, command: "forget" }, async ({ store, exportSink }) => {
         if (!exportSink) throw new Error("the local S3 server did not start");
         try {
           const r = await forgetMember({ config, store, sink: exportSink, now: clock }, opts.member);

@@ -134,7 +134,7 @@ export function buildCli(clock: Clock = systemClock): Command {
     .option("--html <file>", "write the HTML email to a file")
     .option("--send", "email it to the configured recipients (at most once per recipient per day)")
     .option("--recipient <email>", "as this recipient gets it: their filters, SLA and action links (with --send: only them)")
-    .addOption(new Option("--at <time>", "build as of this ISO time").argParser(parseInstant))
+    .addOption(new Option("--at <time>", "take ages, SLAs and the 7-day windows at this ISO time (over the threads as they are now)").argParser(parseInstant))
     .action(async (opts: { config: string; dataDir: string; json?: boolean; text?: boolean; html?: string; send?: boolean; recipient?: string; at?: Date }) => {
       const config = loadConfigFile(opts.config);
       const at = opts.at ?? clock();
@@ -142,6 +142,11 @@ export function buildCli(clock: Clock = systemClock): Command {
       if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
       // Links point where the recipient can click them: actions.baseUrl, else the running dev stack.
       const devUrl = readDevLock(resolve(opts.dataDir))?.endpoints.http || null;
+      // Sent mail is only visible in a running dev's mail viewer: without one it would vanish with
+      // a short-lived emulator, and the recipient's day would be claimed for nothing.
+      if (opts.send && !devUrl) {
+        throw new UsageError(`digest --send delivers through a running dev's mail server: start dev on ${opts.dataDir} first (npm start), then see the mail in its mail viewer`);
+      }
       const secrets = localSecrets(config, opts.dataDir).resolver;
       const links = await resolveActionLinks(config, secrets, devUrl);
       if (config.actions.enabled && !links && (recipient || opts.send)) {
@@ -149,7 +154,7 @@ export function buildCli(clock: Clock = systemClock): Command {
           `note: no action links (${config.actions.baseUrl || devUrl ? `${config.actions.secretName} is not set` : "no actions.baseUrl and no running dev stack"})`,
         );
       }
-      await withLocalServices(opts.dataDir, { ses: !!opts.send }, async ({ store, mailer, mailViewerUrl }) => {
+      await withLocalServices(opts.dataDir, { ses: !!opts.send, command: "digest" }, async ({ store, mailer, mailViewerUrl }) => {
         const slackNames = await resolveSlackNames(config, secrets, { cache: store.names, now: clock, log: (line) => console.error(line) });
         const deps = { config, store, links, slackNames, now: clock, ...(mailer ? { mailer } : {}) };
         const digest = await digestAt(deps, at, recipient ?? null);
@@ -163,8 +168,13 @@ export function buildCli(clock: Clock = systemClock): Command {
         if (opts.send) {
           if (config.digest.recipients.length === 0) throw new UsageError(`no digest recipients in ${opts.config} (digest.recipients)`);
           const results = await sendDigests(deps, { at, ...(opts.recipient ? { recipient: opts.recipient } : {}) });
-          for (const r of results) console.error(`${r.recipient}: ${r.outcome} (${r.day}, ${r.openQuestions} open)`);
+          for (const r of results) console.error(`${r.recipient}: ${r.outcome} (${r.day}, ${r.openQuestions} open)${r.error ? `: ${r.error}` : ""}`);
           if (mailViewerUrl) console.error(`mail viewer: ${mailViewerUrl}`);
+          const failed = results.filter((r) => r.outcome === "failed");
+          if (failed.length > 0) {
+            console.error(`community-signals: ${failed.length} of ${results.length} digest(s) failed; run the same command again to retry only those`);
+            process.exitCode = 1;
+          }
         }
       });
     });
@@ -193,7 +203,7 @@ export function buildCli(clock: Clock = systemClock): Command {
           result = (await res.json()) as typeof result;
           where = `the running dev's queue (${running.endpoints.http})`;
         } else {
-          const lock = acquireDevLock(dir, { pid: process.pid, startedAt: clock().toISOString(), port: 0 });
+          const lock = acquireDevLock(dir, { pid: process.pid, startedAt: clock().toISOString(), port: 0, command: "redrive" });
           try {
             result = redriveInJournal(join(dir, JOURNAL_FILE), opts.source);
           } finally {

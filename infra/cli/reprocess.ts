@@ -85,7 +85,7 @@ export function registerReprocessCommand(program: Command, clock: Clock): void {
       }
       const dir = resolve(opts.dataDir);
       const running = readDevLock(dir);
-      await withLocalServices(dir, { s3: true }, async ({ rawArchive, viaDev }) => {
+      await withLocalServices(dir, { s3: true, command: "reprocess" }, async ({ rawArchive, viaDev }) => {
         if (!rawArchive) throw new Error("the local S3 server did not start");
         if (viaDev && running?.endpoints.http) {
           const r = await reprocessDays(rawArchive, range, enqueueViaDev(running.endpoints.http), progress);

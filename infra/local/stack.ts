@@ -444,7 +444,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const links = await resolveActionLinks(config, resolver, front.url);
           const slackNames = await resolveSlackNames(config, resolver, { cache: store.names, now: clock, log });
           const results = await sendDigests({ config, store, mailer, links, slackNames, now: clock }, { at, time, timeZone });
-          for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)`);
+          for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)${r.error ? `: ${r.error}` : ""}`);
         },
         ({ time, timeZone }, err) => log(`digest (${time} ${timeZone}) failed: ${err.message}`),
       );
@@ -527,7 +527,7 @@ export interface LocalServices {
 
 export async function withLocalServices<T>(
   dataDir: string,
-  needs: { ses?: boolean; s3?: boolean },
+  needs: { ses?: boolean; s3?: boolean; /** Named in the message another process gets while this one holds the data dir. */ command?: string },
   fn: (services: LocalServices) => Promise<T>,
 ): Promise<T> {
   const dir = resolve(dataDir);
@@ -548,7 +548,7 @@ export async function withLocalServices<T>(
   }
   // Hold the data dir while our own DynamoDB Local uses it, so no dev can start on it meanwhile.
   // wall-clock: when this process took the lock, for a person reading the lock file
-  const lock = acquireDevLock(dir, { pid: process.pid, startedAt: new Date().toISOString(), port: 0 });
+  const lock = acquireDevLock(dir, { pid: process.pid, startedAt: new Date().toISOString(), port: 0, command: needs.command ?? "a command" });
   let dynamo: DynamoDbLocal | null = null;
   let ses: Awaited<ReturnType<typeof startSes>> | null = null;
   let s3: LocalS3 | null = null;

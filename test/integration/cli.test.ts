@@ -62,6 +62,17 @@ describe("community-signals CLI", () => {
     expect(second.stderr).toMatch(/already running on .*stop it first or use another --data-dir/);
   });
 
+  it("refuses digest --send without a running dev: the mail would go where no one sees it", () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "cs-cli-nodev-"));
+    try {
+      const res = run(["digest", "--send", "--config", configFile, "--data-dir", elsewhere]);
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain(`digest --send delivers through a running dev's mail server: start dev on ${elsewhere} first`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it("names the bad field of a broken config", () => {
     const bad = join(dataDir, "bad.json");
     writeFileSync(bad, JSON.stringify({ digest: { slaHours: -1, time: "25:00" } }));

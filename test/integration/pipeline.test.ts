@@ -1,7 +1,7 @@
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digestAt, sendDigests } from "../../functions/digest/app.ts";
+import { digestAt, sendDigests, throwIfAnyFailed } from "../../functions/digest/app.ts";
 import { Mailer } from "../../shared/mail/ses.ts";
 import { localClientConfig } from "../../infra/local/emulators/clients.ts";
 import type { LocalStack } from "../../infra/local/stack.ts";
@@ -139,9 +139,14 @@ describe("GitHub webhooks through the local stack", () => {
   });
 
   it("emails each recipient their digest at most once per day", async () => {
-    const deps = { config: testConfig(), store: stack.store, mailer: new Mailer(new SESv2Client(localClientConfig(stack.endpoints.ses))), now: () => AT };
+    let now = AT;
+    const deps = { config: testConfig(), store: stack.store, mailer: new Mailer(new SESv2Client(localClientConfig(stack.endpoints.ses))), now: () => now };
     const first = await sendDigests(deps, { at: AT });
-    const retried = await sendDigests(deps, { at: new Date(AT.getTime() + 3_600_000) });
+    now = new Date(AT.getTime() + 3_600_000);
+    const retried = await sendDigests(deps, { at: now });
+    // Built as of another day, sent today: still today's one digest.
+    const asOfYesterday = await sendDigests(deps, { at: new Date(AT.getTime() - 86_400_000) });
+    expect(asOfYesterday.map((r) => r.outcome)).toEqual(["already-sent"]);
     expect(first.map((r) => r.outcome)).toEqual(["sent"]);
     expect(retried.map((r) => r.outcome)).toEqual(["already-sent"]);
     const mails = (await stack.outbox()).filter((m) => m.to.includes("dana@acme.example"));
@@ -152,8 +157,40 @@ describe("GitHub webhooks through the local stack", () => {
     expect(mail.html).toContain("How do I configure replication?");
     expect(mail.text).toContain("How do I configure replication?");
     // The next local day is a new digest.
-    const nextDay = await sendDigests(deps, { at: new Date(AT.getTime() + 86_400_000) });
+    now = new Date(AT.getTime() + 86_400_000);
+    const nextDay = await sendDigests(deps, { at: now });
     expect(nextDay.map((r) => r.outcome)).toEqual(["sent"]);
+  });
+
+  it("one refused recipient costs no one else the digest; the retry sends only to that one, once", async () => {
+    const day = new Date("2026-11-23T12:00:00Z");
+    const recipients = ["ana@acme.example", "unverified@acme.example", "zoe@acme.example"].map((email) => ({ email }));
+    const config = testConfig({ digest: { from: "signals@acme.example", minAgeHours: 0, slaHours: 24, recipients } });
+    // SES in its sandbox refuses an unverified recipient (MessageRejected); the emulator accepts
+    // everyone, so that one refusal is injected: the store and the other sends are real.
+    let refusing = true;
+    class SandboxMailer extends Mailer {
+      override async send(mail: Parameters<Mailer["send"]>[0]): Promise<string> {
+        if (refusing && mail.to === "unverified@acme.example") throw Object.assign(new Error("Email address is not verified."), { name: "MessageRejected" });
+        return super.send(mail);
+      }
+    }
+    const deps = { config, store: stack.store, mailer: new SandboxMailer(new SESv2Client(localClientConfig(stack.endpoints.ses))), now: () => day };
+
+    const first = await sendDigests(deps, { at: day });
+    expect(first.map((r) => [r.recipient, r.outcome])).toEqual([
+      ["ana@acme.example", "sent"],
+      ["unverified@acme.example", "failed"],
+      ["zoe@acme.example", "sent"],
+    ]);
+    expect(first[1]!.error).toBe("Email address is not verified.");
+    expect(() => throwIfAnyFailed(first)).toThrow(/1 of 3 digest\(s\) failed: unverified@acme.example \(Email address is not verified.\)/);
+
+    refusing = false;
+    const retry = await sendDigests(deps, { at: new Date(day.getTime() + 600_000) });
+    expect(retry.map((r) => r.outcome)).toEqual(["already-sent", "sent", "already-sent"]);
+    const mails = await stack.outbox();
+    for (const r of recipients) expect(mails.filter((m) => m.to.includes(r.email))).toHaveLength(1);
   });
 
   it("sends a record that can never succeed to the DLQ, and keeps going", async () => {

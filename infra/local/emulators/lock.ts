@@ -32,6 +32,8 @@ export interface DevLockInfo {
   /** Port of the HTTP front door. */
   port: number;
   endpoints: DevEndpoints;
+  /** The command holding the data dir when it is not `dev` (`digest`, `backfill`, ...). */
+  command?: string;
 }
 
 /** What acquireDevLock needs: the endpoints come later, through update(). */
@@ -54,7 +56,9 @@ export class DevAlreadyRunningError extends Error {
   ) {
     const where = holder.endpoints?.http ?? (holder.port > 0 ? `http://127.0.0.1:${holder.port}` : "still starting");
     super(
-      `community-signals dev is already running on ${dataDir} (pid ${holder.pid}, ${where}); stop it first or use another --data-dir`,
+      holder.command && holder.command !== "dev"
+        ? `community-signals ${holder.command} is using ${dataDir} (pid ${holder.pid}, since ${holder.startedAt}); wait for it to finish, or start dev on it so both can share it, or use another --data-dir`
+        : `community-signals dev is already running on ${dataDir} (pid ${holder.pid}, ${where}); stop it first or use another --data-dir`,
     );
   }
 }
@@ -79,6 +83,7 @@ const claimSchema = z.object({
   startedAt: z.iso.datetime({ offset: true }),
   port: z.number().int().min(0).max(65535),
   endpoints: endpointsSchema.optional(),
+  command: z.string().max(40).optional(),
 });
 
 export function devLockPath(dataDir: string): string {

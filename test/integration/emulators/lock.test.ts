@@ -83,6 +83,14 @@ describe("dev lock", () => {
     expect(readDevLock(dir)?.port).toBe(3900); // the holder's lock is untouched
   });
 
+  it("names the command, not dev, when another command holds the data dir", () => {
+    const dir = dataDir();
+    acquire(dir, { ...claim, port: 0, command: "backfill" });
+    expect(() => acquireDevLock(dir, { ...claim, port: 0, command: "digest" })).toThrow(
+      `community-signals backfill is using ${dir} (pid ${process.pid}, since ${claim.startedAt}); wait for it to finish, or start dev on it so both can share it, or use another --data-dir`,
+    );
+  });
+
   it("names the port of a dev that is still starting", () => {
     const dir = dataDir();
     acquire(dir, claim);
