@@ -22,7 +22,7 @@ const outcomes = new Map<ActionOutcome, number>();
 const actions = createActions({
   config,
   store: new SignalStore(createDocumentClient(), env.TABLE_NAME),
-  secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
+  secrets: new SecretsManagerResolver(new SecretsManagerClient({}), systemClock),
   now: systemClock,
   observer: {
     outcome(outcome, detail) {

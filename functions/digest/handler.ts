@@ -36,7 +36,7 @@ const logger = new Logger();
 const metrics = new Metrics();
 const mailer = new CountingMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET);
 const config = configFromEnv();
-const secrets = new SecretsManagerResolver(new SecretsManagerClient({}));
+const secrets = new SecretsManagerResolver(new SecretsManagerClient({}), systemClock);
 const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
 
 /** What each EventBridge Scheduler schedule sends: which recipients' local time it is. */

@@ -110,6 +110,11 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     let classified: Classification;
     try {
       verdict = await source.adapter.verify(request, secret, now());
+      if (!verdict.ok && deps.secrets.refresh) {
+        // The secret may have been stored (or rotated) after this container read it.
+        const fresh = await deps.secrets.refresh(source.secretName);
+        if (fresh && fresh !== secret) verdict = await source.adapter.verify(request, fresh, now());
+      }
       if (!verdict.ok) {
         observe("unauthorized", verdict.reason);
         return json(401, { error: verdict.reason });

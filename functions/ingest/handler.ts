@@ -27,7 +27,7 @@ const observe = (outcome: IngestOutcome) => outcomes.set(outcome, (outcomes.get(
 
 const ingest = createIngest({
   config,
-  secrets: new SecretsManagerResolver(new SecretsManagerClient({})),
+  secrets: new SecretsManagerResolver(new SecretsManagerClient({}), systemClock),
   queue: new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes),
   // Bodies too large for a queue message (claim check); ingest may write only those keys.
   claims: new RawArchive(new S3Client({}), env.RAW_BUCKET),

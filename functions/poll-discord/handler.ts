@@ -18,7 +18,7 @@ const logger = new Logger();
 const metrics = new Metrics();
 const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
 const queue = new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes);
-const secrets = new SecretsManagerResolver(new SecretsManagerClient({}));
+const secrets = new SecretsManagerResolver(new SecretsManagerClient({}), systemClock);
 
 /** Lambda entry for the EventBridge Scheduler rate schedule (reserved concurrency 1: runs never overlap). */
 export async function handler(): Promise<PollReport> {

@@ -408,7 +408,7 @@ describe("digest handler", () => {
     expect(await handler({ time: "08:00", timeZone: "UTC" })).toEqual({ sent: 2, alreadySent: 0 });
     expect(ses).toHaveBeenCalledTimes(2);
     expect(emitted()).toEqual([
-      { namespace: NAMESPACE, dimensions: { service: "community-signals-digest" }, values: { DigestsSent: 2, DigestsAlreadySent: 0 } },
+      { namespace: NAMESPACE, dimensions: { service: "community-signals-digest" }, values: { DigestsSent: 2, DigestsAlreadySent: 0, DigestsFailed: 0 } },
     ]);
   });
 
@@ -423,15 +423,19 @@ describe("digest handler", () => {
     expect(metricValue("DigestsAlreadySent")).toBe(2);
   });
 
-  it("still reports the digest it sent when a later send fails", async () => {
+  it("sends to every recipient when one fails, then fails the run so Lambda retries the failed one", async () => {
     stubEnv(DIGEST_ENV);
     const ddb = tableSpy();
-    vi.spyOn(SESv2Client.prototype, "send")
-      .mockResolvedValueOnce({ MessageId: "ses-1" } as never)
-      .mockRejectedValueOnce(new Error("SES throttled") as never);
+    const ses = vi
+      .spyOn(SESv2Client.prototype, "send")
+      .mockRejectedValueOnce(new Error("SES throttled") as never)
+      .mockResolvedValueOnce({ MessageId: "ses-2" } as never);
     const { handler } = await importDigest();
-    await expect(handler({})).rejects.toThrow("SES throttled");
+    await expect(handler({})).rejects.toThrow(/1 of 2 digest\(s\) failed: .* \(SES throttled\)/);
+    // The first recipient's failure did not cost the second one the digest.
+    expect(ses).toHaveBeenCalledTimes(2);
     expect(metricValue("DigestsSent")).toBe(1);
+    expect(metricValue("DigestsFailed")).toBe(1);
     // The failed recipient's claim was released, so Lambda's retry can send it.
     expect(ddb.mock.calls.filter(([command]) => command instanceof DeleteCommand)).toHaveLength(1);
   });
