@@ -39,7 +39,11 @@ function copyActor(actor: Actor | null): Actor | null {
 export function isQualifyingResponse(activity: Activity, author: Actor | null, policy: AnswerPolicy): boolean {
   assertPolicy(policy);
   if (activity.kind !== "reply" && activity.kind !== "review") return false;
-  const { actor } = activity;
+  return isQualifyingResponder(activity.actor, author, policy);
+}
+
+/** Not a bot, not the asker, and under `team-reply` a team member. */
+function isQualifyingResponder(actor: Actor, author: Actor | null, policy: AnswerPolicy): boolean {
   if (actor.isBot) return false;
   if (author !== null && actor.id === author.id) return false;
   return policy !== "team-reply" || actor.isTeam;
@@ -100,7 +104,7 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   );
   const closedAt = lastCloseOrReopen !== undefined && lastCloseOrReopen.kind !== "thread_reopened" ? lastCloseOrReopen.occurredAt : null;
 
-  const firstResponse = minBy(
+  const firstReply = minBy(
     surviving.filter((a) => isQualifyingResponse(a, ref.author, policy)),
     byTimeThenId,
   );
@@ -114,6 +118,14 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
       !unaccepts.some((un) => un.target === accept.target && compareInstants(un.occurredAt, accept.occurredAt) >= 0),
   );
   const acceptance = maxBy(standingAcceptances, byTimeThenId);
+  // One rule for every signal that answers a question: a qualifying reply, or an accepted answer
+  // (which answers under every policy) credited to someone other than the asker (a Slack ✅ with
+  // no reply at all), is a response; the first of them is the first response, for the time to
+  // first response, the SLA and the answered counts alike. An asker's own accepted answer is none.
+  const firstResponse = minBy(
+    [firstReply, ...standingAcceptances.filter((a) => isQualifyingResponder(a.actor, ref.author, "any-reply"))].filter((a): a is Activity => a !== undefined),
+    byTimeThenId,
+  );
 
   const answered = policy === "accepted" ? acceptance !== undefined : firstResponse !== undefined || acceptance !== undefined;
   const closed = closedAt !== null;
@@ -143,7 +155,7 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
   const questionStatus = questionStatusOf({
     isQuestion,
     answered,
-    replied: firstResponse !== undefined,
+    replied: firstReply !== undefined,
     marked: acceptance !== undefined,
     acceptsAnswers,
     ended: closed || deleted,

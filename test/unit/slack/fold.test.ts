@@ -79,7 +79,19 @@ describe("Slack threads folded", () => {
       acceptedAt: "2026-11-16T13:16:40.000Z",
       acceptedAnswerBy: { id: `slack:user:${HELPER}` },
     });
-    expect(fold([question(), added, removed])).toMatchObject({ status: "open", acceptedAt: null });
+    expect(fold([question(), added, removed])).toMatchObject({ status: "open", acceptedAt: null, firstResponseAt: null });
+  });
+
+  it("✅ with no reply is the first response too: answered and responded are one rule (SLA, time to first response)", () => {
+    const added = reaction("reaction_added", HELPER, "1794835000.000900");
+    expect(fold([question(), added])).toMatchObject({ firstResponseAt: "2026-11-16T13:16:40.000Z", firstResponder: { id: `slack:user:${HELPER}` } });
+    // A reply before the ✅ stays the first response. Under team-reply a ✅ answers whoever gave
+    // it, so it is the response too; a community reply before it is not (only the team's reply is).
+    expect(fold([added, replyBy(HELPER), question()])).toMatchObject({ firstResponseAt: "2026-11-16T12:15:00.000Z" });
+    expect(fold([question(), replyBy(HELPER), added], "team-reply")).toMatchObject({ status: "answered", firstResponseAt: "2026-11-16T13:16:40.000Z" });
+    expect(fold([question(), reaction("reaction_added", MARIA, "1794835000.000900")], "team-reply")).toMatchObject({
+      firstResponder: { id: `slack:user:${MARIA}`, isTeam: true },
+    });
   });
 
   it("✅ added again after removal answers again; a retried removal changes nothing", () => {
