@@ -2,7 +2,7 @@ import { MESSAGE_ATTRIBUTE_HEADROOM_BYTES } from "../../queue/envelope-queue.ts"
 import type { Config, DiscordSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { DiscordAuthError, DiscordClient, DiscordRateLimitError } from "./client.ts";
-import { compareSnowflakes, snowflakeAt, type DiscordThread, type MessagesBody, type RawMessage } from "./payload.ts";
+import { compareSnowflakes, snowflakeAt, snowflakeTime, type DiscordThread, type MessagesBody, type RawMessage } from "./payload.ts";
 
 /** Where each channel's (and each thread's) reading position is kept: the last message id sent on. */
 export interface CursorStore {
@@ -27,6 +27,12 @@ export interface PollDiscordDeps {
   log?: (line: string) => void;
   /** How far back a channel or thread without a cursor starts (default 7 days). */
   lookbackDays?: number;
+  /** Where a channel or thread without a cursor starts, instead of `lookbackDays` (backfill: `--since`). */
+  lookbackStart?: Date;
+  /** Overrides `sources.discord.maxPagesPerRun` (backfill reads a stream to its end in one run). */
+  maxPagesPerRun?: number;
+  /** Called after each page of a stream was sent, with the time of the newest message sent. */
+  onPage?(channelId: string, report: ChannelPollReport, newestAt: Date | null): void;
 }
 
 export interface ChannelPollReport {
@@ -105,7 +111,8 @@ export async function pollDiscord(deps: PollDiscordDeps): Promise<PollReport> {
   const client = deps.client ?? new DiscordClient({ baseUrl: discord.apiBaseUrl, token: deps.token });
   const statsBefore = client.stats;
   const lookbackMs = (deps.lookbackDays ?? 7) * 86_400_000;
-  const run = new Run(deps, discord, client, new Date(started.getTime() - lookbackMs));
+  const lookbackStart = deps.lookbackStart ?? new Date(started.getTime() - lookbackMs);
+  const run = new Run(deps, discord, client, lookbackStart, deps.maxPagesPerRun ?? discord.maxPagesPerRun);
 
   const finish = () => {
     const stats = client.stats;
@@ -168,6 +175,7 @@ class Run {
     private readonly discord: DiscordSourceConfig,
     private readonly client: DiscordClient,
     private readonly lookbackStart: Date,
+    private readonly maxPagesPerRun: number,
   ) {
     this.guildId = discord.guildId ?? null;
     this.lookbackCursor = snowflakeAt(lookbackStart);
@@ -209,13 +217,13 @@ class Run {
     if (this.activeThreads === null) this.activeThreads = (await this.client.activeThreads(guildId)).threads;
     const byId = new Map<string, DiscordThread>();
     let before: string | undefined;
-    for (let page = 0; page < this.discord.maxPagesPerRun; page++) {
+    for (let page = 0; page < this.maxPagesPerRun; page++) {
       const listing = await this.client.archivedPublicThreads(parentId, before);
       for (const thread of listing.threads) if (thread.parent_id === parentId) byId.set(thread.id, thread);
       const oldest = listing.threads.at(-1)?.thread_metadata?.archive_timestamp;
       // Threads archived before the look-back hold nothing newer; a listing is newest-archived first.
       if (!listing.has_more || !oldest || new Date(oldest) < this.lookbackStart) break;
-      if (page === this.discord.maxPagesPerRun - 1) report.morePending = true;
+      if (page === this.maxPagesPerRun - 1) report.morePending = true;
       before = oldest;
     }
     // The active listing is the fresher view of a thread that was just unarchived.
@@ -233,7 +241,7 @@ class Run {
     report: ChannelPollReport,
   ): Promise<void> {
     let cursor = start;
-    for (let page = 0; page < this.discord.maxPagesPerRun; page++) {
+    for (let page = 0; page < this.maxPagesPerRun; page++) {
       const listed = await this.client.channelMessages(streamId, cursor, PAGE_SIZE);
       report.pages++;
       // Discord lists newest first; the cursor must only ever move forward, oldest first.
@@ -249,6 +257,7 @@ class Run {
         cursor = chunk.at(-1)!.id;
         await this.deps.cursors.set(streamId, cursor);
       }
+      this.deps.onPage?.(report.channelId, report, messages.length > 0 ? snowflakeTime(messages.at(-1)!.id) : null);
       if (listed.length < PAGE_SIZE) return;
     }
     report.morePending = true;

@@ -1,11 +1,13 @@
-// backfillGitHub against a fake GitHub REST API (test/support/fake-github.ts): what it reads,
-// what it queues, and that the queued envelopes fold into the threads live webhooks would make.
+// backfillGitHub's issues and comments against the fake GitHub REST API
+// (test/support/fake-github.ts): what it reads, what it queues, and that the queued envelopes
+// fold into the threads live webhooks would make. Discussions: backfill-discussions.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../../shared/model/config.ts";
 import { EnvelopeSchema, type Envelope } from "../../../shared/model/envelope.ts";
 import type { Activity } from "../../../shared/model/activity.ts";
 import { fixedClock } from "../../../shared/runtime/clock.ts";
-import { backfillGitHub, type BackfillDeps, type BackfillProgress } from "../../../shared/sources/github/backfill.ts";
+import type { BackfillProgress, SourceBackfillDeps } from "../../../shared/backfill/types.ts";
+import { backfillGitHub } from "../../../shared/sources/github/backfill.ts";
 import { normalizeGitHubEnvelope } from "../../../shared/sources/github/index.ts";
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { foldedQuestionStatus } from "../../../shared/threads/status.ts";
@@ -65,7 +67,7 @@ function memoryCursors() {
   return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => void values.set(k, v) };
 }
 
-async function run(overrides: Partial<BackfillDeps> = {}) {
+async function run(overrides: Partial<SourceBackfillDeps> = {}) {
   const sent: Envelope[] = [];
   const progress: BackfillProgress[] = [];
   const logs: string[] = [];
@@ -105,7 +107,7 @@ describe("backfillGitHub", () => {
     expect(result.stopped).toBeNull();
     for (const e of sent) {
       expect(EnvelopeSchema.parse(e)).toMatchObject({ source: "github", headers: { "x-github-event": e.eventType, "x-community-signals-backfill": "1" } });
-      expect(e.deliveryId).toMatch(/^backfill:acme\/widgets:(issue|comment):\d+:2026-/);
+      expect(e.deliveryId).toMatch(/^backfill:acme\/widgets:(issue|issue-close|comment):\d+:2026-/);
     }
     const threads = threadsOf(sent);
     expect(foldedQuestionStatus(threads.get(issueId(N.unanswered))!)).toBe("needs-first-response");
@@ -115,7 +117,10 @@ describe("backfillGitHub", () => {
     // Pull requests (and comments on them) are not backfilled yet; issues outside --since are not read.
     expect([...threads.keys()].some((id) => id.includes("pull"))).toBe(false);
     expect(threads.has(issueId(N.old))).toBe(false);
-    expect(result.repos[0]).toMatchObject({ skippedPullRequests: 1, skippedComments: 1, comments: 103, done: true });
+    expect(result).toMatchObject({ source: "github", stopped: null });
+    expect(result.scopes[0]).toMatchObject({ scope: REPO, done: true, detail: { skippedPullRequests: 1, skippedComments: 1, comments: 103, discussions: 0 } });
+    // Every delivery is unique, and the same ids come back on every run.
+    expect(new Set(sent.map((e) => e.deliveryId)).size).toBe(sent.length);
     // Pages followed by Link header: 2 of issues, 2 of comments; the old issue fetched once.
     const served = gh.requests.slice(before);
     expect(served.filter((r) => r.includes("/issues?")).length).toBe(2);
@@ -123,7 +128,12 @@ describe("backfillGitHub", () => {
     expect(served.filter((r) => r === `GET /repos/${REPO}/issues/${N.oldCommented}`).length).toBe(1);
     expect(result.requests).toBe(6);
     expect(served.length).toBe(6);
-    expect(progress.at(-1)).toMatchObject({ repo: REPO, pages: 4, done: true, rateLimitRemaining: expect.any(Number) });
+    expect(progress.at(-1)).toMatchObject({ source: "github", scope: REPO, pages: 4, done: true, fraction: 1, rateLimitRemaining: expect.any(Number) });
+    // Progress only moves forward: each list (issues, comments, discussions) is read oldest first.
+    const fractions = progress.map((p) => p.fraction ?? 0);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(fractions[0]).toBeGreaterThan(0);
+    expect(fractions[0]).toBeLessThan(1 / 3);
   });
 
   it("--since filters what is read", async () => {
@@ -146,22 +156,24 @@ describe("backfillGitHub", () => {
 
   it("waits out a secondary rate limit", async () => {
     gh.failNext(/\/issues\?/, "secondary");
-    const started = Date.now();
-    const { result, sent, logs } = await run();
+    const before = gh.requests.length;
+    const { result, sent, logs } = await run({ retryAfterUnitMs: 1 });
     expect(result.stopped).toBeNull();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(logs.join("\n")).toMatch(/secondary rate limit.*retrying in 1s/);
+    // The refused page was asked for again.
+    expect(gh.requests.slice(before).filter((r) => r.startsWith(`GET /repos/${REPO}/issues?`) && !r.includes("page=2")).length).toBe(2);
     expect(threadsOf(sent).has(issueId(N.unanswered))).toBe(true);
   });
 
   it("a 401 stops the source with a message naming the token and the scope it needs", async () => {
     const { result, sent } = await run({ token: "wrong" });
     expect(sent).toEqual([]);
-    expect(result.stopped?.repo).toBe(REPO);
+    expect(result.stopped?.scope).toBe(REPO);
     expect(result.stopped?.reason).toMatch(/GITHUB_TOKEN/);
     expect(result.stopped?.reason).toMatch(/public_repo/);
     expect(result.stopped?.reason).toMatch(/repo scope/);
     expect(result.stopped?.reason).toMatch(/Issues: read/);
+    expect(result.stopped?.reason).toMatch(/Discussions: read/);
     const named = parseConfig({ sources: { github: { repositories: [REPO], apiBaseUrl: gh.url, tokenSecretName: "ACME_GH_TOKEN" } } });
     const other = await run({ token: "wrong", config: named });
     expect(other.result.stopped?.reason).toMatch(/ACME_GH_TOKEN/);
