@@ -1,8 +1,13 @@
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Activity } from "../../shared/model/activity.ts";
 import type { Config } from "../../shared/model/config.ts";
+import { findRecipient } from "../../shared/model/config-values.ts";
 import type { AnswerPolicy, DigestAction, Thread } from "../../shared/model/thread.ts";
-import { actionActivity, confirmPage, donePage, refusedPage, signedParams, verifyActionLink } from "../../shared/actions/index.ts";
+import { actionActivity, confirmPage, donePage, QUEUE_ORDERS, refusedPage, signedParams, signedQueueParams, verifyActionLink, verifyQueueLink, type QueueOrder } from "../../shared/actions/index.ts";
+import { buildDigest } from "../../shared/digest/build.ts";
+import { cachedSlackNames, withSlackNames } from "../../shared/digest/names.ts";
+import { renderQueuePage } from "../../shared/digest/page.ts";
+import type { CachedName } from "../../shared/store/names.ts";
 import { safeHttpUrl } from "../../shared/text/index.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
 import { answerPolicyFor } from "../../shared/sources/index.ts";
@@ -13,9 +18,13 @@ export interface ActionsStore {
   getThread(threadId: string): Promise<{ thread: Thread } | null>;
   putActivity(activity: Activity): Promise<"stored" | "duplicate">;
   refreshThread(threadId: string, policy: AnswerPolicy): Promise<{ thread: Thread | null }>;
+  /** The open-question index, for the queue page (absent: no queue page, 404). */
+  openQuestions?(filter?: { createdBefore?: string }): Promise<Thread[]>;
+  /** Cached platform names (Slack ids on the queue page); absent: ids are shown. */
+  names?: { getMany(source: string, kind: string, ids: readonly string[]): Promise<Map<string, CachedName>> };
 }
 
-export type ActionOutcome = "confirm" | "applied" | "duplicate" | "refused" | "not_found" | "error";
+export type ActionOutcome = "confirm" | "applied" | "duplicate" | "refused" | "not_found" | "error" | "queue";
 
 export interface ActionsDeps {
   config: Config;
@@ -76,6 +85,7 @@ export function createActions(deps: ActionsDeps): (request: ActionRequest) => Pr
       return html(404, refusedPage("There is no such page."));
     }
     const method = request.method.toUpperCase();
+    if (match[1] === "queue" && !request.path.endsWith("/")) return queuePage(method, request.query);
     // The confirmation form posts to a relative URL: under `/actions/take/` it would miss the
     // route, so a trailing slash is sent to the canonical link first (the query, signature included, kept).
     if (request.path.endsWith("/") && (method === "GET" || method === "HEAD")) {
@@ -89,6 +99,7 @@ export function createActions(deps: ActionsDeps): (request: ActionRequest) => Pr
       observe("refused", "form too large");
       return html(413, refusedPage("The request is too large."));
     }
+    if (match[1] === "queue") return html(405, refusedPage("Open the link from your digest."), { allow: "GET" });
     // The form posts its fields in the body; a bare POST to the link itself carries them in the query.
     const formText = method === "POST" ? request.body.toString("utf8") : "";
     const params = new URLSearchParams(formText.trim().length > 0 ? formText : request.query);
@@ -105,7 +116,7 @@ export function createActions(deps: ActionsDeps): (request: ActionRequest) => Pr
     }
     const { link } = verdict;
     // Removing someone from the recipients revokes the links they still have.
-    if (!deps.config.digest.recipients.some((r) => r.email.toLowerCase() === link.recipient)) {
+    if (!findRecipient(deps.config, link.recipient)) {
       observe("refused", "not a recipient");
       return html(403, refusedPage("This link belongs to someone who no longer receives the digest."));
     }
@@ -126,6 +137,56 @@ export function createActions(deps: ActionsDeps): (request: ActionRequest) => Pr
     observe(outcome === "stored" ? "applied" : "duplicate", link.action);
     return html(200, donePage(link.action, summary, { until: thread?.snoozedUntil ?? null, already: outcome === "duplicate" }));
   };
+
+  /**
+   * GET `/actions/queue?r&e&o&s`: every open question the recipient's filters let through, in the
+   * signed order, each with its signed action buttons (fresh links, valid `linkTtlHours`). Only
+   * reads: the index of open questions and the name cache. Nothing is shown without a valid,
+   * unexpired signature for a current recipient.
+   */
+  async function queuePage(method: string, query: string): Promise<HttpAnswer> {
+    if (method !== "GET" && method !== "HEAD") return html(405, refusedPage("Open the link from your digest."), { allow: "GET" });
+    const readOpen = deps.store.openQuestions?.bind(deps.store);
+    if (!readOpen) {
+      observe("not_found", "queue");
+      return html(404, refusedPage("There is no such page."));
+    }
+    const secret = await deps.secrets.get(deps.config.actions.secretName);
+    if (!secret) {
+      observe("error", `secret ${deps.config.actions.secretName} is not set`);
+      return html(500, refusedPage("Digest actions are not configured on this server."));
+    }
+    const at = now();
+    const verdict = verifyQueueLink(secret, new URLSearchParams(query), at);
+    if (!verdict.ok) {
+      observe("refused", `queue: ${verdict.reason}`);
+      return html(403, refusedPage(REFUSALS[verdict.reason]));
+    }
+    const { link } = verdict;
+    const recipient = findRecipient(deps.config, link.recipient);
+    if (!recipient) {
+      observe("refused", "queue: not a recipient");
+      return html(403, refusedPage("This link belongs to someone who no longer receives the digest."));
+    }
+    if (method === "HEAD") return html(200, "");
+    const built = buildDigest({ now: at, config: deps.config, recipient, openQuestions: await readOpen({ createdBefore: at.toISOString() }), recentQuestions: [] });
+    const digest = deps.store.names ? await withSlackNames(built, cachedSlackNames(deps.store.names)) : built;
+    const actionsExpire = new Date(at.getTime() + deps.config.actions.linkTtlHours * 3_600_000);
+    const orderLinks = Object.fromEntries(
+      QUEUE_ORDERS.map((order) => [order, `queue?${new URLSearchParams(signedQueueParams(secret, { ...link, order })).toString()}`]),
+    ) as Record<QueueOrder, string>;
+    observe("queue", link.order);
+    return html(
+      200,
+      renderQueuePage(digest, {
+        order: link.order,
+        orderLinks,
+        actionFields: (threadId, action) => signedParams(secret, { action, threadId, recipient: link.recipient, expiresAt: actionsExpire }),
+        expiresAt: link.expiresAt,
+        snoozeHours: deps.config.actions.snoozeHours,
+      }),
+    );
+  }
 }
 
 export type { DigestAction };

@@ -1,11 +1,14 @@
 import type { Activity } from "../../shared/model/activity.ts";
 import type { Config, Recipient } from "../../shared/model/config.ts";
+import { recipientId } from "../../shared/model/config-values.ts";
 import type { Thread } from "../../shared/model/thread.ts";
 import { buildDigest, digestSubject, renderDigestHtml, renderDigestText } from "../../shared/digest/index.ts";
 import type { ActionRecord, AdvocateDigest, AskedQuestion } from "../../shared/digest/index.ts";
 import type { Mailer } from "../../shared/mail/ses.ts";
 import { withSlackNames, type SlackNameSource } from "../../shared/digest/names.ts";
 import { SlackDirectory } from "../../shared/sources/slack/directory.ts";
+import { SlackDelivery, SlackDeliveryError, type SlackDeliveryOptions } from "../../shared/sources/slack/delivery.ts";
+import { blockKitProblems, renderDigestSlack, slackFallbackText } from "../../shared/digest/slack.ts";
 import type { NameCache } from "../../shared/store/names.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
@@ -42,6 +45,39 @@ export interface DigestDeps {
   links?: { baseUrl: string; secret: string } | null;
   /** Names for Slack's ids (with the Slack bot token); absent: the ids are shown. */
   slackNames?: SlackNameSource | null;
+  /** Posts a recipient's digest to Slack (their `slack` target); absent: Slack recipients fail, named. */
+  slack?: Pick<SlackDelivery, "post"> | null;
+}
+
+/** How a digest reaches a recipient: each channel is claimed, sent and retried on its own. */
+export type DigestChannel = "email" | "slack";
+
+/** The channels a recipient gets the digest on, in the order they are sent. */
+export function channelsOf(recipient: Recipient): DigestChannel[] {
+  return [...(recipient.email !== undefined ? (["email"] as const) : []), ...(recipient.slack !== undefined ? (["slack"] as const) : [])];
+}
+
+/**
+ * The key of a recipient's daily send claim on one channel: the address for email (the key every
+ * claim had before Slack delivery, so today's claims still hold), `slack#<recipient id>` for Slack
+ * (`#` never occurs in a configured address, so the two can never meet).
+ */
+export function claimKey(recipient: Recipient, channel: DigestChannel): string {
+  return channel === "email" && recipient.email !== undefined ? recipient.email : `slack#${recipientId(recipient)}`;
+}
+
+/**
+ * The Slack poster when any recipient has a Slack target; null otherwise. Secrets (a webhook URL,
+ * the bot token) are read when a post needs them, so one missing secret fails only its recipient.
+ */
+export function resolveSlackDelivery(
+  config: Config,
+  secrets: SecretResolver,
+  options: Omit<SlackDeliveryOptions, "secrets" | "slack"> = {},
+): SlackDelivery | null {
+  if (!config.digest.recipients.some((r) => r.slack !== undefined)) return null;
+  const slack = config.sources.slack;
+  return new SlackDelivery({ ...options, secrets, slack: slack?.enabled ? { botTokenSecretName: slack.botTokenSecretName, apiBaseUrl: slack.apiBaseUrl } : null });
 }
 
 /**
@@ -61,14 +97,18 @@ export async function resolveSlackNames(
 }
 
 export interface SendResult {
+  /** The recipient's id (their address, or `slack:…` for a Slack-only recipient). */
   recipient: string;
+  channel: DigestChannel;
   day: string;
   /** `failed`: this recipient's day was released, so a retry sends it; the others are unaffected. */
   outcome: "sent" | "already-sent" | "failed";
   openQuestions: number;
   messageId?: string;
-  /** Why it failed (the mailer's or the store's message). */
+  /** Why it failed (the mailer's, Slack's or the store's message). */
   error?: string;
+  /** A send that went through with something to say (Slack refused the blocks: sent as text). */
+  warning?: string;
 }
 
 /** Some recipients' digests failed: `results` holds every recipient's outcome, sent ones included. */
@@ -76,7 +116,7 @@ export class DigestSendError extends Error {
   override readonly name = "DigestSendError";
   constructor(readonly results: SendResult[]) {
     const failed = results.filter((r) => r.outcome === "failed");
-    super(`${failed.length} of ${results.length} digest(s) failed: ${failed.map((r) => `${r.recipient} (${r.error ?? "unknown error"})`).join("; ")}`);
+    super(`${failed.length} of ${results.length} digest(s) failed: ${failed.map((r) => `${r.recipient}${r.channel === "slack" ? " on Slack" : ""} (${r.error ?? "unknown error"})`).join("; ")}`);
   }
 }
 
@@ -221,7 +261,7 @@ export function digestSchedules(config: Config): { time: string; timeZone: strin
  */
 export function recipientsFor(config: Config, options: { at: Date; time?: string; timeZone?: string; recipient?: string }): Recipient[] {
   return config.digest.recipients.filter((r) => {
-    if (options.recipient && r.email.toLowerCase() !== options.recipient.toLowerCase()) return false;
+    if (options.recipient && recipientId(r) !== options.recipient.toLowerCase()) return false;
     if (!options.timeZone) return true;
     const zone = recipientTimeZone(config, r);
     if (zone !== options.timeZone) return false;
@@ -231,55 +271,95 @@ export function recipientsFor(config: Config, options: { at: Date; time?: string
 }
 
 /**
- * Send each recipient's digest at most once per local day: a conditional write claims the
- * day first; if the send itself fails the claim is released so a retry can send.
+ * Send each recipient's digest at most once per local day on each of their channels (email,
+ * Slack): a conditional write claims the day for that channel first; if the send itself fails the
+ * claim is released so a retry can send, on that channel alone. A Slack post that may have gone
+ * through (no clear answer from Slack) keeps its claim: it is reported failed, never posted twice.
  */
 export async function sendDigests(
   /** `now` is the one clock: when a send is claimed (the digest itself is built as of `at`). */
   deps: DigestDeps & { now: Clock },
   options: { at: Date; time?: string; timeZone?: string; recipient?: string },
 ): Promise<SendResult[]> {
-  if (!deps.mailer) throw new Error("sending needs a mailer");
   const wanted = recipientsFor(deps.config, options);
+  if (wanted.some((r) => r.email !== undefined) && !deps.mailer) throw new Error("sending needs a mailer");
   if (wanted.length === 0) return [];
   const reads = await readForDigest(deps.store, options.at);
   const results: SendResult[] = [];
-  // Each recipient on its own: one refused address (an unverified one in the SES sandbox, a
-  // throttle) must not cost the later recipients their digest, nor stop every retry at the same place.
+  // Each recipient and channel on its own: one refused address (an unverified one in the SES
+  // sandbox, a throttle) or one Slack channel the app is not in must not cost the others their
+  // digest, nor stop every retry at the same place.
   for (const recipient of wanted) {
-    // The day claimed is the one the mail goes out on: a digest built as of another time (`--at`)
-    // neither sends a second mail today nor blocks another day's.
+    const id = recipientId(recipient);
+    // The day claimed is the one the digest goes out on: a digest built as of another time (`--at`)
+    // neither sends a second one today nor blocks another day's.
     const day = localDay(deps.now(), recipientTimeZone(deps.config, recipient));
-    let openQuestions = 0;
-    let claimed = false;
+    let digest: AdvocateDigest;
     try {
-      const digest = await named(deps, build(deps, reads, options.at, recipient));
-      openQuestions = digest.unanswered.length;
-      claimed = await deps.store.claimDigestSend(recipient.email, day, {
-        claimedAt: deps.now().toISOString(),
-        generatedAt: digest.generatedAt,
-        openQuestions,
-      });
-      if (!claimed) {
-        results.push({ recipient: recipient.email, day, outcome: "already-sent", openQuestions });
-        continue;
-      }
-      const { subject, html, text } = renderDigest(digest, deps.config);
-      const messageId = await deps.mailer.send({ from: deps.config.digest.from, to: recipient.email, subject, html, text });
-      results.push({ recipient: recipient.email, day, outcome: "sent", openQuestions, messageId });
+      digest = await named(deps, build(deps, reads, options.at, recipient));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      // Only a claim this run made is released: the retry sends that recipient's digest, once.
-      if (claimed) {
-        try {
-          await deps.store.releaseDigestSend(recipient.email, day);
-        } catch (releaseErr) {
-          results.push({ recipient: recipient.email, day, outcome: "failed", openQuestions, error: `${error}; and its claim could not be released (${(releaseErr as Error).message}), so no retry sends it today` });
-          continue;
-        }
-      }
-      results.push({ recipient: recipient.email, day, outcome: "failed", openQuestions, error });
+      for (const channel of channelsOf(recipient)) results.push({ recipient: id, channel, day, outcome: "failed", openQuestions: 0, error });
+      continue;
     }
+    for (const channel of channelsOf(recipient)) results.push(await sendOne(deps, recipient, channel, day, digest));
   }
   return results;
+}
+
+async function sendOne(deps: DigestDeps & { now: Clock }, recipient: Recipient, channel: DigestChannel, day: string, digest: AdvocateDigest): Promise<SendResult> {
+  const base = { recipient: recipientId(recipient), channel, day, openQuestions: digest.unanswered.length };
+  const key = claimKey(recipient, channel);
+  let claimed = false;
+  try {
+    claimed = await deps.store.claimDigestSend(key, day, {
+      claimedAt: deps.now().toISOString(),
+      generatedAt: digest.generatedAt,
+      openQuestions: base.openQuestions,
+      channel,
+    });
+    if (!claimed) return { ...base, outcome: "already-sent" };
+    const sent = channel === "email" ? await sendEmail(deps, recipient, digest) : await postToSlack(deps, recipient, digest);
+    return { ...base, outcome: "sent", ...sent };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    if (err instanceof SlackDeliveryError && err.delivered === "unknown") {
+      return { ...base, outcome: "failed", error: `${error}; the day stays claimed, so it is not posted twice (look in the channel)` };
+    }
+    // Only a claim this run made is released: the retry sends that recipient's digest on this channel, once.
+    if (claimed) {
+      try {
+        await deps.store.releaseDigestSend(key, day);
+      } catch (releaseErr) {
+        return { ...base, outcome: "failed", error: `${error}; and its claim could not be released (${(releaseErr as Error).message}), so no retry sends it today` };
+      }
+    }
+    return { ...base, outcome: "failed", error };
+  }
+}
+
+async function sendEmail(deps: DigestDeps, recipient: Recipient, digest: AdvocateDigest): Promise<{ messageId: string }> {
+  if (!deps.mailer || recipient.email === undefined) throw new Error("sending needs a mailer");
+  const { subject, html, text } = renderDigest(digest, deps.config);
+  return { messageId: await deps.mailer.send({ from: deps.config.digest.from, to: recipient.email, subject, html, text }) };
+}
+
+async function postToSlack(deps: DigestDeps, recipient: Recipient, digest: AdvocateDigest): Promise<{ messageId: string; warning?: string }> {
+  if (recipient.slack === undefined) throw new Error("the recipient has no slack target");
+  if (!deps.slack) throw new Error("Slack delivery is not set up in this process");
+  const message = renderSlackDigest(digest, deps.config);
+  const fallback = slackFallbackText(message, digest.queueUrl);
+  // A message our own checks find over Block Kit's limits would be refused: the text version goes instead.
+  const problems = blockKitProblems(message);
+  const sent = await deps.slack.post(recipient.slack, problems.length === 0 ? message : { text: fallback }, fallback);
+  const warnings = [
+    ...(problems.length > 0 ? [`the Block Kit message broke Slack's limits (${problems.slice(0, 3).join("; ")}): posted as text`] : []),
+    ...(sent.fellBackToText ? [`Slack refused the blocks (${sent.fellBackToText}): posted as text with the queue link`] : []),
+  ];
+  return { messageId: sent.id, ...(warnings.length > 0 ? { warning: warnings.join("; ") } : {}) };
+}
+
+/** The digest as one recipient's Slack message (Block Kit), with the email's limits. */
+export function renderSlackDigest(digest: AdvocateDigest, config: Config) {
+  return renderDigestSlack(digest, { maxItems: config.digest.maxItems, snoozeHours: config.actions.snoozeHours });
 }

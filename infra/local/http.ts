@@ -17,6 +17,8 @@ export interface FrontDoorRoutes {
   redrive?(source: string | undefined): Promise<object>;
   /** `POST /admin/enqueue`: envelopes (JSON lines) queued again, as `reprocess` does (127.0.0.1 only). */
   enqueue?(body: Buffer): Promise<object>;
+  /** `/dev/slack…`: the dev stack's Slack (webhook and chat.postMessage doors, a page of what arrived); null: no such route. */
+  devSlack?(method: string, path: string, contentType: string, body: Buffer): HttpAnswer | null;
 }
 
 /**
@@ -36,6 +38,8 @@ export function localActionsRoute(deps: { config: Config; store: ActionsStore; s
 
 /** Form posts from the confirmation page are tiny; this bounds what the route will buffer. */
 const MAX_ACTION_BODY_BYTES = 16 * 1024;
+/** A digest's Slack message is well under Slack's own limits (50 blocks); this bounds the dev sink. */
+const MAX_DEV_SLACK_BODY_BYTES = 1024 * 1024;
 
 /** Read the body, keeping at most `limit` bytes: past that it is drained, not buffered. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -140,6 +144,14 @@ export async function startFrontDoor(routes: FrontDoorRoutes, opts: FrontDoorOpt
           const answer = await routes.actions({ method: req.method ?? "GET", path: url.pathname, query: url.search.replace(/^\?/, ""), headers, body });
           send(res, req.method === "HEAD" ? { ...answer, body: "" } : answer);
           return;
+        }
+        if (routes.devSlack && url.pathname.startsWith("/dev/slack")) {
+          const body = await readBody(req, MAX_DEV_SLACK_BODY_BYTES);
+          const answer = routes.devSlack(req.method ?? "GET", url.pathname, String(req.headers["content-type"] ?? ""), body);
+          if (answer) {
+            send(res, req.method === "HEAD" ? { ...answer, body: "" } : answer);
+            return;
+          }
         }
         send(res, { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "no such route" }) });
       } catch (err) {

@@ -1,5 +1,6 @@
 import { ActivitySchema, type Activity, type Actor } from "../model/activity.ts";
 import type { Config } from "../model/config.ts";
+import { findRecipient } from "../model/config-values.ts";
 import type { Thread } from "../model/thread.ts";
 import { actionActivityId, type ActionLink } from "./links.ts";
 
@@ -12,10 +13,13 @@ const KIND_OF = {
   take: "action_take",
 } as const satisfies Record<ActionLink["action"], Activity["kind"]>;
 
-/** The advocate behind a recipient address, as an actor: named from the recipient list or the roster. */
+/**
+ * The advocate behind a recipient id (the address, or a Slack-only recipient's `slack:…` id), as
+ * an actor: named from the recipient list or the roster.
+ */
 export function advocateActor(config: Config, email: string): Actor {
   const address = email.toLowerCase();
-  const recipient = config.digest.recipients.find((r) => r.email.toLowerCase() === address);
+  const recipient = findRecipient(config, address);
   const member = config.team.find((m) => m.email?.toLowerCase() === address);
   return { id: `advocate:${address}`, login: address, name: recipient?.name ?? member?.name ?? null, isBot: false, isTeam: true };
 }

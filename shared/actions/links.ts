@@ -96,3 +96,62 @@ export function actionActivityId(link: ActionLink): string {
   // "action:" sorts before every platform prefix, so an action never wins a thread-ref tie.
   return `action:${link.threadId}:${link.action}:${digest}`;
 }
+
+/**
+ * The link to a recipient's whole queue: `<base>/actions/queue?r=<recipient>&e=<expiry>&o=<order>&s=<sig>`.
+ * Signed with the same key as the action links over a payload of its own (`q1`, so no action
+ * link's signature can ever pass for a queue link or the other way round); the order is signed
+ * too, so the page's sort links are signed again by the server that renders them.
+ */
+export const QUEUE_ORDERS = ["oldest", "newest", "source"] as const;
+export type QueueOrder = (typeof QUEUE_ORDERS)[number];
+
+export interface QueueLink {
+  /** The recipient's id (lower case): their filters and their action links. */
+  recipient: string;
+  expiresAt: Date;
+  order: QueueOrder;
+}
+
+export type QueueLinkVerdict = { ok: true; link: QueueLink } | { ok: false; reason: "malformed" | "bad-signature" | "expired" };
+
+const QUEUE_PAYLOAD_VERSION = "q1";
+
+function signQueue(secret: string, link: QueueLink): string {
+  const expiry = Math.floor(link.expiresAt.getTime() / 1000);
+  const payload = [QUEUE_PAYLOAD_VERSION, "queue", link.recipient.toLowerCase(), String(expiry), link.order].join("\n");
+  return createHmac("sha256", secret).update(payload).digest("base64url");
+}
+
+/** Query parameters of a signed queue link. */
+export function signedQueueParams(secret: string, link: QueueLink): Record<"r" | "e" | "o" | "s", string> {
+  checkSecret(secret);
+  if (Number.isNaN(link.expiresAt.getTime())) throw new RangeError("a link needs a valid expiry");
+  if (link.recipient.length === 0) throw new RangeError("a queue link needs a recipient");
+  return { r: link.recipient.toLowerCase(), e: String(Math.floor(link.expiresAt.getTime() / 1000)), o: link.order, s: signQueue(secret, link) };
+}
+
+/** The full URL of a recipient's queue page under `baseUrl`. */
+export function queueUrl(baseUrl: string, secret: string, link: QueueLink): string {
+  const url = new URL("actions/queue", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  for (const [name, value] of Object.entries(signedQueueParams(secret, link))) url.searchParams.set(name, value);
+  return url.href;
+}
+
+/** Checks a queue link like `verifyActionLink` does an action link: signature first (constant time), then expiry. */
+export function verifyQueueLink(secret: string, params: URLSearchParams, now: Date): QueueLinkVerdict {
+  checkSecret(secret);
+  for (const name of ["r", "e", "o", "s"]) if (params.getAll(name).length !== 1) return { ok: false, reason: "malformed" };
+  const r = params.get("r") ?? "";
+  const e = params.get("e") ?? "";
+  const o = params.get("o") ?? "";
+  const s = params.get("s") ?? "";
+  if (!r || !s || !/^\d{1,12}$/.test(e) || !(QUEUE_ORDERS as readonly string[]).includes(o)) return { ok: false, reason: "malformed" };
+  if (r !== r.toLowerCase()) return { ok: false, reason: "bad-signature" };
+  const link: QueueLink = { recipient: r, expiresAt: new Date(Number(e) * 1000), order: o as QueueOrder };
+  const expected = Buffer.from(signQueue(secret, link));
+  const given = Buffer.from(s);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "bad-signature" };
+  if (now.getTime() >= link.expiresAt.getTime()) return { ok: false, reason: "expired" };
+  return { ok: true, link };
+}

@@ -1,9 +1,9 @@
-import { isRosterMember } from "../model/config.ts";
+import { isRosterMember, recipientId } from "../model/config-values.ts";
 import type { Config, Recipient } from "../model/config.ts";
 import type { Digest } from "../model/digest.ts";
 import type { Actor, Source } from "../model/activity.ts";
 import type { DigestAction, Thread } from "../model/thread.ts";
-import { actionUrl } from "../actions/links.ts";
+import { actionUrl, queueUrl } from "../actions/links.ts";
 import { boundExcerpt } from "../model/activity.ts";
 import { boundName, boundTitle, boundedHttpUrl } from "../text/index.ts";
 import { questionStatusAt } from "../threads/status.ts";
@@ -160,6 +160,9 @@ function periodMetrics(
       responseHours.push(hours);
       decidable += 1;
       if (hours <= q.slaHours) withinSla += 1;
+    } else if (q.thread.status === "answered" && q.thread.firstResponseAt === null) {
+      // Answered with no response time (the asker's own accepted answer, a ✅ whose moment
+      // backfill could not learn): neither a response time nor an SLA miss.
     } else if ((nowMs - q.createdMs) / HOUR_MS > q.slaHours) {
       // Unresponded and already past the SLA: a miss. Younger ones may still make it, so they do not count yet.
       decidable += 1;
@@ -226,8 +229,16 @@ function actionLinks(input: BuildDigestInput, threadId: string): AdvocateDigestI
   const { links, recipient, config, now } = input;
   if (!links || !recipient || !config.actions.enabled) return null;
   const expiresAt = new Date(now.getTime() + config.actions.linkTtlHours * HOUR_MS);
-  const url = (action: DigestAction) => actionUrl(links.baseUrl, links.secret, { action, threadId, recipient: recipient.email, expiresAt });
+  const url = (action: DigestAction) => actionUrl(links.baseUrl, links.secret, { action, threadId, recipient: recipientId(recipient), expiresAt });
   return { snooze: url("snooze"), "not-a-question": url("not-a-question"), resolved: url("resolved"), take: url("take") };
+}
+
+/** The signed link to the recipient's whole queue (every open question, their filters); null without links. */
+function queueLink(input: BuildDigestInput): string | null {
+  const { links, recipient, config, now } = input;
+  if (!links || !recipient || !config.actions.enabled) return null;
+  const expiresAt = new Date(now.getTime() + config.actions.queuePageTtlHours * HOUR_MS);
+  return queueUrl(links.baseUrl, links.secret, { recipient: recipientId(recipient), expiresAt, order: "oldest" });
 }
 
 /**
@@ -365,7 +376,7 @@ export function buildDigest(input: BuildDigestInput): AdvocateDigest {
 
   return {
     generatedAt: now.toISOString(),
-    recipient: recipient?.email ?? null,
+    recipient: recipient === null ? null : (recipient.email ?? recipientId(recipient)),
     community: config.name,
     slaHours,
     counts: {
@@ -378,6 +389,7 @@ export function buildDigest(input: BuildDigestInput): AdvocateDigest {
     },
     unanswered,
     nudges,
+    queueUrl: queueLink(input),
     metrics: {
       last7Days: periodMetrics(config, recent, teamAsked, actions, weekAgo, nowMs, now),
       previous7Days: periodMetrics(config, recent, teamAsked, actions, twoWeeksAgo, weekAgo, now),

@@ -1,5 +1,6 @@
 import type { AdvocateDigest } from "./schema.ts";
 import type { SlackNames } from "../sources/slack/directory.ts";
+import type { CachedName } from "../store/names.ts";
 
 /** Looks names up for Slack ids (the Slack directory, or anything with the same answer). */
 export interface SlackNameSource {
@@ -44,6 +45,24 @@ export async function withSlackNames(digest: AdvocateDigest, source: SlackNameSo
       topHelpers: digest.metrics.topHelpers.map((h) =>
         h.actorId.startsWith(SLACK_USER_ACTOR) ? { ...h, login: names.users.get(h.actorId.slice(SLACK_USER_ACTOR.length)) ?? h.login } : h,
       ),
+    },
+  };
+}
+
+/**
+ * Names from the table's cache alone (what the digest last looked up), never from Slack: for the
+ * queue page, which runs without the bot token and must answer fast. A name not cached stays an id.
+ */
+export function cachedSlackNames(cache: { getMany(source: string, kind: string, ids: readonly string[]): Promise<Map<string, CachedName>> }): SlackNameSource {
+  return {
+    async names(ids) {
+      const out: SlackNames = { users: new Map(), channels: new Map(), teams: new Map() };
+      for (const kind of ["users", "channels", "teams"] as const) {
+        const wanted = ids[kind] ?? [];
+        if (wanted.length === 0) continue;
+        for (const [id, hit] of await cache.getMany("slack", kind, wanted)) out[kind].set(id, hit.name);
+      }
+      return out;
     },
   };
 }

@@ -14,44 +14,45 @@ export interface RenderOptions {
 }
 
 /** Any digest JSON, the foundation's or the advocate one (added fields take their defaults). */
-type Digest = z.input<typeof AdvocateDigestSchema>;
+export type Digest = z.input<typeof AdvocateDigestSchema>;
 type DigestItem = AdvocateDigestItem;
 type PeriodMetrics = AdvocatePeriodMetrics;
 
 const DEFAULT_MAX_ITEMS = 50;
 
-const SOURCE_NAMES: Record<Source, string> = {
+export const SOURCE_NAMES: Record<Source, string> = {
   github: "GitHub",
   discourse: "Discourse",
   slack: "Slack",
   discord: "Discord",
+  stackoverflow: "Stack Overflow",
 };
 
-const FOOTER =
+export const FOOTER =
   "Unanswered means: an open question thread in which nobody but its author (and no bot) has replied yet, " +
   "or, where a source is set to need it, no team member has replied or no answer has been accepted. " +
   "Closed, locked and deleted threads are not listed. Overdue means waiting longer than the first-response SLA.";
 
 /** The status model, the same for every platform (README, "The status model"). */
-const STATUS_MODEL =
+export const STATUS_MODEL =
   "Statuses: needs first response (no reply from anyone but the asker or a bot); awaiting team (only community replies, " +
   "where a team reply is required); answered, no answer marked (replied to where an answer can be marked: please mark it); " +
   "answered; resolved (closed, locked or deleted without an answer, or marked resolved here); snoozed (hidden until the " +
   "snooze ends); not a question (by rule, or marked here).";
 
-interface ChannelGroup {
+export interface ChannelGroup {
   channelId: string;
   channel: string;
   items: DigestItem[];
 }
 
-interface SourceGroup {
+export interface SourceGroup {
   source: Source;
   channels: ChannelGroup[];
 }
 
 /** What both renderers show, worked out once so the text and HTML mail cannot disagree. */
-interface View {
+export interface View {
   digest: AdvocateDigest;
   groups: SourceGroup[];
   hidden: number;
@@ -59,7 +60,7 @@ interface View {
 }
 
 /** A digest may come from a JSON file (`digest --html`), so it is checked before it is trusted. */
-function checkedDigest(digest: Digest): AdvocateDigest {
+export function checkedDigest(digest: Digest): AdvocateDigest {
   const result = AdvocateDigestSchema.safeParse(digest);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
@@ -74,7 +75,7 @@ function maxItemsOf(opts: RenderOptions | undefined): number {
   return maxItems;
 }
 
-function viewOf(input: Digest, opts: RenderOptions | undefined): View {
+export function viewOf(input: Digest, opts: RenderOptions | undefined): View {
   const digest = checkedDigest(input);
   const maxItems = maxItemsOf(opts);
   // The oldest questions are the most urgent, so they are the ones that make the cut.
@@ -102,7 +103,7 @@ function viewOf(input: Digest, opts: RenderOptions | undefined): View {
   return { digest, groups, hidden: oldestFirst.length - shown.length, snoozeHours };
 }
 
-function community(digest: AdvocateDigest): string {
+export function community(digest: AdvocateDigest): string {
   return oneLine(digest.community) || "Community";
 }
 
@@ -116,11 +117,11 @@ export function digestSubject(input: Digest): string {
   return `${prefix} ${plural(open, "unanswered question", "unanswered questions")}${overdueNote}`;
 }
 
-function asOf(digest: AdvocateDigest): string {
+export function asOf(digest: AdvocateDigest): string {
   return `${digest.generatedAt.slice(0, 16).replace("T", " ")} UTC`;
 }
 
-function summaryLine(digest: AdvocateDigest): string {
+export function summaryLine(digest: AdvocateDigest): string {
   const { open, overdue, newLast24h, answeredLast24h, snoozed } = digest.counts;
   const head =
     open === 0
@@ -132,32 +133,32 @@ function summaryLine(digest: AdvocateDigest): string {
 
 const QUIET_DAY = "Nothing is waiting: every open question has been answered.";
 
-function quietDay(digest: AdvocateDigest): string {
+export function quietDay(digest: AdvocateDigest): string {
   const { snoozed } = digest.counts;
   return snoozed > 0 ? `${QUIET_DAY} (${plural(snoozed, "question is", "questions are")} snoozed.)` : QUIET_DAY;
 }
 
-function askerOf(item: DigestItem): string {
+export function askerOf(item: DigestItem): string {
   if (item.author === null) return "asker unknown";
   const marks = [item.firstTimeAsker === true ? "first question" : null, item.askerIsTeam ? "team" : null].filter((m) => m !== null);
   return `asked by @${oneLine(item.author)}${marks.length > 0 ? ` (${marks.join(", ")})` : ""}`;
 }
 
-function slaOf(item: DigestItem, digest: AdvocateDigest): number {
+export function slaOf(item: DigestItem, digest: AdvocateDigest): number {
   return item.slaHours ?? digest.slaHours;
 }
 
 /** Status and ownership notes after the replies, when there is something to say. */
-function notesOf(item: DigestItem): string[] {
+export function notesOf(item: DigestItem): string[] {
   const notes: string[] = [];
   if (item.questionStatus === "awaiting-team") notes.push("community replied, awaiting the team");
   if (item.assignee !== null) notes.push(`taken by ${oneLine(item.assignee)}`);
   return notes;
 }
 
-const ACTION_ORDER: readonly DigestAction[] = ["take", "snooze", "resolved", "not-a-question"];
+export const ACTION_ORDER: readonly DigestAction[] = ["take", "snooze", "resolved", "not-a-question"];
 
-function actionLabel(action: DigestAction, snoozeHours: number): string {
+export function actionLabel(action: DigestAction, snoozeHours: number): string {
   switch (action) {
     case "take":
       return "I'll take it";
@@ -171,7 +172,7 @@ function actionLabel(action: DigestAction, snoozeHours: number): string {
 }
 
 /** The item's action links that are safe to show (http(s) only), in display order. */
-function actionsOf(item: DigestItem, snoozeHours: number): { label: string; url: string }[] {
+export function actionsOf(item: DigestItem, snoozeHours: number): { label: string; url: string }[] {
   const links = item.actions;
   if (links === null) return [];
   return ACTION_ORDER.flatMap((action) => {
@@ -180,35 +181,43 @@ function actionsOf(item: DigestItem, snoozeHours: number): { label: string; url:
   });
 }
 
-function nudgeMeta(nudge: Nudge): string {
+export function nudgeMeta(nudge: Nudge): string {
   const by = nudge.answeredBy === null ? "replied to" : `replied to by @${oneLine(nudge.answeredBy)}${nudge.answeredByTeam ? " (team)" : ""}`;
   return [oneLine(nudge.instance), oneLine(nudge.channel) || nudge.channelId, by, `${formatAge(nudge.ageHours)} old`].join(" | ");
 }
 
-const NUDGE_INTRO = "Answered, but no answer is marked: marking the one that helped lets the next person find it.";
+export const NUDGE_INTRO = "Answered, but no answer is marked: marking the one that helped lets the next person find it.";
 
-function ageOf(item: DigestItem, slaHours: number): string {
+export function ageOf(item: DigestItem, slaHours: number): string {
   const age = `${formatAge(item.ageHours)} old`;
   return item.overdue
     ? `${age}, over the ${formatAge(slaHours)} SLA by ${formatAge(Math.max(0, item.ageHours - slaHours))}`
     : `${age} (SLA ${formatAge(slaHours)})`;
 }
 
-function repliesOf(item: DigestItem): string {
+export function repliesOf(item: DigestItem): string {
   return plural(item.replyCount, "reply", "replies");
 }
 
-function moreLine(hidden: number): string {
+/** The label of the link to the recipient's page of every open question. */
+export const QUEUE_LINK_LABEL = "Every open question, sortable, with the same buttons";
+
+/** The digest's queue page link, if it has a safe one. */
+export function queueLinkOf(digest: AdvocateDigest): string | null {
+  return digest.queueUrl === null ? null : safeHttpUrl(digest.queueUrl);
+}
+
+export function moreLine(hidden: number): string {
   return `...and ${hidden} more ${hidden === 1 ? "question" : "questions"} not shown here (oldest are listed first).`;
 }
 
-interface MetricRow {
+export interface MetricRow {
   label: string;
   last: string;
   previous: string;
 }
 
-function metricRows(last: PeriodMetrics, previous: PeriodMetrics): MetricRow[] {
+export function metricRows(last: PeriodMetrics, previous: PeriodMetrics): MetricRow[] {
   const row = (label: string, show: (m: PeriodMetrics) => string): MetricRow => ({
     label,
     last: show(last),
@@ -236,6 +245,8 @@ export function renderDigestText(input: Digest, opts?: RenderOptions): string {
   const { digest, groups, hidden, snoozeHours } = viewOf(input, opts);
   const lines: string[] = [];
   lines.push(`${community(digest)}: unanswered community questions`, `As of ${asOf(digest)}`, "", summaryLine(digest), "");
+  const queue = queueLinkOf(digest);
+  if (queue !== null) lines.push(`${QUEUE_LINK_LABEL}: ${queue}`, "");
 
   if (digest.unanswered.length === 0) {
     lines.push(quietDay(digest), "");
@@ -426,6 +437,10 @@ export function renderDigestHtml(input: Digest, opts?: RenderOptions): string {
       `</tr></table></td></tr>`,
   );
 
+  const queue = queueLinkOf(digest);
+  if (queue !== null) {
+    rows.push(paragraphRow(`<a href="${e(queue)}" style="color:${COLOR.link};font-weight:bold;text-decoration:underline;">${e(QUEUE_LINK_LABEL)}</a>`));
+  }
   if (digest.unanswered.length === 0) {
     rows.push(paragraphRow(e(quietDay(digest))));
   } else {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { InstantSchema, SourceSchema } from "../model/activity.ts";
 import { DigestItemSchema, DigestSchema, HelperSchema, PeriodMetricsSchema } from "../model/digest.ts";
 
@@ -78,6 +78,8 @@ export const AdvocateDigestSchema = DigestSchema.extend({
   }),
   unanswered: z.array(AdvocateDigestItemSchema),
   nudges: z.array(NudgeSchema).default([]),
+  /** The signed link to the recipient's page of every open question (null without a recipient or signing key). */
+  queueUrl: z.string().nullable().default(null),
   metrics: z.object({
     last7Days: AdvocatePeriodMetricsSchema,
     previous7Days: AdvocatePeriodMetricsSchema,

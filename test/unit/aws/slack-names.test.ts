@@ -13,7 +13,7 @@ describe("Slack names for the digest", () => {
     const vars = template.toJSON().Resources[Object.keys(template.findResources("AWS::Lambda::Function")).find((id) => id.startsWith("DigestFunction"))!].Properties.Environment.Variables;
     expect(vars.SECRET_ID_SLACK_BOT_TOKEN).toEqual(ref(stack.slackBotToken!));
     expect(allowedActions(template, stack.digest)).toContain("dynamodb:BatchGetItem");
-    const names = roleStatements(template, stack.digest.role).filter((s) => JSON.stringify(s.Action).includes("BatchGetItem"));
+    const names = roleStatements(template, stack.digest.role).filter((s) => JSON.stringify(s.Action).includes("BatchGetItem") && JSON.stringify(s.Condition).includes("NAME#"));
     expect(names).toHaveLength(1);
     expect(names[0]).toMatchObject({
       Action: ["dynamodb:BatchGetItem", "dynamodb:PutItem"],

@@ -271,6 +271,15 @@ describe("buildDigest: 7-day metrics", () => {
     expect(topHelpers).toEqual([]);
   });
 
+  it("counts a question answered with no response time (an asker's own accepted answer, a backfilled ✅) as neither a response nor an SLA miss", () => {
+    const createdAt = hoursAgo(30);
+    const untimed = thread({ createdAt, status: "answered", firstResponseAt: null, acceptedAt: null, acceptedAnswerBy: actor("y") });
+    const waiting = thread({ createdAt: hoursAgo(40) });
+    const { last7Days } = build({ recentQuestions: [untimed, waiting] }).metrics;
+    expect(last7Days).toMatchObject({ questions: 2, responded: 0, answered: 1 });
+    expect(last7Days.withinSlaRate).toBe(0); // only the waiting one is decidable: a miss
+  });
+
   it("applies the recipient's sources to the numbers as well", () => {
     const gh = responded(10, 1, actor("a"));
     const forum = responded(10, 5, actor("b", { id: "discourse:user:b" }), { source: "discourse" });
