@@ -3,6 +3,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { pollDiscord, type CursorStore, type PollReport } from "../../shared/sources/discord/index.ts";
+import { runExclusively } from "../../shared/store/leases.ts";
 import type { SignalStore } from "../../shared/store/store.ts";
 
 /**
@@ -29,18 +30,51 @@ export interface DiscordPollDeps {
   now: Clock;
   log?: (line: string) => void;
   lookbackDays?: number;
+  /** Who holds the lease (the Lambda request id); a fresh id by default. */
+  holder?: string;
 }
 
-/** One scheduled run: read every watched channel since its cursor and queue what is new. */
-export function runDiscordPoll(deps: DiscordPollDeps): Promise<PollReport> {
-  return pollDiscord({
-    config: deps.config,
-    token: deps.token,
-    cursors: discordCursors(deps.store, deps.now),
-    sink: deps.queue,
-    now: deps.now,
-    newId: randomUUID,
-    ...(deps.log ? { log: deps.log } : {}),
-    lookbackDays: deps.lookbackDays ?? deps.config.sources.discord?.lookbackDays ?? 7,
-  });
+/** The lease that keeps two runs of the poller from overlapping. */
+export const DISCORD_POLL_LEASE = "poll-discord";
+/** How long a run may hold the lease: the function's timeout (5 minutes) and a margin. */
+export const DISCORD_LEASE_MS = 6 * 60_000;
+
+export type DiscordPollOutcome = { ran: true; report: PollReport } | { ran: false; reason: string };
+
+/**
+ * One scheduled run, under the table lease: read every watched channel since its cursor and
+ * queue what is new. A run that finds the lease taken (the previous one still going) does
+ * nothing. Serialising by lease rather than by reserved concurrency keeps the stack deployable
+ * on accounts whose concurrency quota is 10; the cursors only move forward in any case.
+ */
+export async function runDiscordPoll(deps: DiscordPollDeps): Promise<DiscordPollOutcome> {
+  const outcome = await runExclusively(
+    deps.store.leases,
+    { name: DISCORD_POLL_LEASE, leaseMs: DISCORD_LEASE_MS, holder: deps.holder ?? randomUUID(), now: deps.now },
+    () =>
+      pollDiscord({
+        config: deps.config,
+        token: deps.token,
+        cursors: discordCursors(deps.store, deps.now),
+        sink: deps.queue,
+        now: deps.now,
+        newId: randomUUID,
+        ...(deps.log ? { log: deps.log } : {}),
+        lookbackDays: deps.lookbackDays ?? deps.config.sources.discord?.lookbackDays ?? 7,
+      }),
+  );
+  if (!outcome.ran) {
+    deps.log?.("discord: another poll is still running (lease taken); this run does nothing");
+    return outcome;
+  }
+  return { ran: true, report: outcome.result };
+}
+
+/**
+ * The AWS stack creates the token's secret holding a JSON placeholder (`{"note": …}`) until the
+ * real token is put there: no Discord token is JSON, so that value means "not set yet".
+ */
+export function discordTokenFrom(value: string | null | undefined): string | null {
+  const token = value?.trim() ?? "";
+  return token === "" || token.startsWith("{") ? null : token;
 }

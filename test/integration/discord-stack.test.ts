@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestAt } from "../../functions/digest/app.ts";
+import { DISCORD_LEASE_MS, DISCORD_POLL_LEASE, discordTokenFrom, runDiscordPoll } from "../../functions/poll-discord/app.ts";
 import type { LocalStack } from "../../infra/local/stack.ts";
 import { parseConfig } from "../../shared/model/config.ts";
 import { FakeDiscord } from "../support/fake-discord.ts";
@@ -57,5 +58,24 @@ describe("Discord polled by the local stack", () => {
     // Every request carried the bot token; none was refused.
     expect(fake.requests.length).toBeGreaterThan(0);
     expect(fake.requests.every((r) => r.status < 400)).toBe(true);
+  });
+
+  it("runs one poll at a time: a run that finds the lease taken reads nothing; the placeholder token is no token", async () => {
+    const now = () => new Date("2026-11-25T02:00:00Z");
+    const queue = { send: async () => "unused" };
+    expect(await stack.store.leases.acquire(DISCORD_POLL_LEASE, "a-run-still-going", now(), new Date(now().getTime() + DISCORD_LEASE_MS))).toBe(true);
+    const before = fake.requests.length;
+    expect(await runDiscordPoll({ config, store: stack.store, queue, token: fake.token, now })).toEqual({ ran: false, reason: "lease taken" });
+    expect(fake.requests.length).toBe(before);
+    // Once it is given back (or has expired), the next run reads.
+    await stack.store.leases.release(DISCORD_POLL_LEASE, "a-run-still-going", now());
+    const outcome = await runDiscordPoll({ config, store: stack.store, queue, token: fake.token, now, holder: "next-run" });
+    expect(outcome.ran).toBe(true);
+    expect(fake.requests.length).toBeGreaterThan(before);
+    expect(await stack.store.leases.acquire(DISCORD_POLL_LEASE, "another", now(), new Date(now().getTime() + 1000))).toBe(true);
+
+    expect(discordTokenFrom('{"note":"replace this whole value with the Discord bot token","placeholder":"abc"}')).toBeNull();
+    expect(discordTokenFrom("  ")).toBeNull();
+    expect(discordTokenFrom("MTA4.real.token")).toBe("MTA4.real.token");
   });
 });

@@ -24,6 +24,8 @@ export interface MonitoringProps {
   ingest: IFunction;
   normalize: IFunction;
   digest: IFunction;
+  /** The digest's action links and queue page, when actions are enabled. */
+  actions?: IFunction | undefined;
   queue: IQueue;
   ingestDeadLetterQueue: IQueue;
   scheduleDeadLetterQueue: IQueue;
@@ -100,6 +102,14 @@ export class Monitoring extends Construct {
       props.digest.metricErrors({ period: FIVE_MINUTES, statistic: Stats.SUM }),
       1,
     );
+    if (props.actions) {
+      alarm(
+        "ActionsErrorsAlarm",
+        "The action links' function failed: advocates clicking snooze, take, resolved or the queue page got an error.",
+        props.actions.metricErrors({ period: FIVE_MINUTES, statistic: Stats.SUM }),
+        1,
+      );
+    }
     alarm(
       "Ingest5xxAlarm",
       "The webhook endpoint answered 5xx: platforms will retry for a while, then drop the delivery.",

@@ -29,9 +29,11 @@ describe("Discord poller", () => {
       ScheduleExpression: "rate(3 minutes)",
       Target: Match.objectLike({ Arn: arnOf(poller.fn.fn), RetryPolicy: { MaximumRetryAttempts: 0 } }),
     });
+    // One run at a time by a lease in the table: reserved concurrency would fail to deploy on a
+    // new account whose concurrency quota is 10.
     template.hasResourceProperties("AWS::Lambda::Function", {
       FunctionName: Match.absent(),
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Timeout: 300,
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
@@ -44,8 +46,22 @@ describe("Discord poller", () => {
       ["dynamodb:GetItem", "dynamodb:PutItem", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "sqs:SendMessage"].sort(),
     );
     const tableStatements = roleStatements(template, poller.fn.role).filter((s) => [s.Action].flat().some((a) => a.startsWith("dynamodb:")));
-    expect(tableStatements.map((s) => s.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["CURSOR#*"] } }]);
+    expect(tableStatements.map((s) => s.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["CURSOR#discord#*", "LEASE#poll-discord"] } }]);
     expect(tableStatements.map((s) => s.Resource)).toEqual([arnOf(stack.table.table)]);
+  });
+
+  it("neither retries a failed run nor keeps a stale one waiting: the next run reads from the same cursors", () => {
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: ref(poller.fn.fn),
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 180,
+    });
+  });
+
+  it("starts with a placeholder token that the poller recognises as not set yet", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: JSON.stringify({ note: "replace this whole value with the Discord bot token" }) }),
+    });
   });
 
   it("keeps the bot token away from the webhook front door", () => {
