@@ -1,7 +1,7 @@
 // What a webhook costs in AWS: DynamoDB requests and capacity measured against DynamoDB Local
 // through the real ingest and normalisation code, priced at on-demand list prices.
 import { loadSamples, rebaseSamples } from "../infra/cli/replay.ts";
-import { RecipientSchema } from "../shared/model/config.ts";
+import { RecipientSchema, recipientId } from "../shared/model/config.ts";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -89,8 +89,12 @@ function meterDocumentClient(ddb: DynamoDBDocumentClient): { current: Capacity }
     const capacity = meter.current;
     capacity.requests++;
     try {
-      const output = (await send(command)) as { ConsumedCapacity?: ConsumedCapacity };
-      const units = output.ConsumedCapacity?.CapacityUnits;
+      const output = (await send(command)) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+      // Batch calls report one entry per table.
+      const consumed = output.ConsumedCapacity;
+      const units = Array.isArray(consumed)
+        ? consumed.reduce<number | undefined>((sum, c) => (c.CapacityUnits === undefined ? sum : (sum ?? 0) + c.CapacityUnits), undefined)
+        : consumed?.CapacityUnits;
       if (units === undefined) throw new Error(`${name} returned no ConsumedCapacity: cannot meter it`);
       if (READ_COMMANDS.has(name)) capacity.readUnits += units;
       else capacity.writeUnits += units;
@@ -98,11 +102,29 @@ function meterDocumentClient(ddb: DynamoDBDocumentClient): { current: Capacity }
     } catch (err) {
       if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
       capacity.conditionalFailures++;
-      capacity.writeUnits += Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(input.Item ?? {})) / 1024));
+      capacity.writeUnits += Math.max(1, Math.ceil(itemBytes((input.Item ?? {}) as Record<string, unknown>) / 1024));
       throw err;
     }
   };
   return meter;
+}
+
+/**
+ * An item's size as DynamoDB counts it: each attribute's name plus its value (strings as UTF-8,
+ * binary as its bytes, numbers about one byte per two digits plus one, maps and lists their
+ * members plus 3 bytes, 1 byte per member).
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (typeof v === "string") return Buffer.byteLength(v);
+    if (v instanceof Uint8Array) return v.byteLength;
+    if (typeof v === "number") return Math.ceil(String(Math.abs(v)).replace(/[.-]/g, "").length / 2) + 1;
+    if (typeof v === "boolean" || v === null || v === undefined) return 1;
+    if (Array.isArray(v)) return 3 + v.reduce((sum: number, x) => sum + 1 + value(x), 0);
+    if (typeof v === "object") return 3 + Object.entries(v).reduce((sum, [k, x]) => sum + 1 + Buffer.byteLength(k) + value(x), 0);
+    return Buffer.byteLength(String(v));
+  };
+  return Object.entries(item).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + value(v), 0);
 }
 
 interface Sample {
@@ -155,7 +177,14 @@ async function normalizeAll(envelopes: Envelope[], deps: { config: Config; store
   return { webhooks: envelopes.length, perEvent, total, normalizeMs };
 }
 
-export async function runCostBench(config: Config): Promise<void> {
+/** The numbers `npm run bench -- cost --json` reports: the sample week's mix, per webhook. */
+export interface CostSummary {
+  usdPerMillionWebhooks: number;
+  wruPerWebhook: number;
+  rruPerWebhook: number;
+}
+
+export async function runCostBench(config: Config): Promise<CostSummary> {
   const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startSqs()]);
   try {
     const tableName = "signals-bench";
@@ -214,13 +243,13 @@ export async function runCostBench(config: Config): Promise<void> {
     const digestStart = performance.now();
     const recipient = RecipientSchema.parse({ email: "bench@example.org" });
     await digestAt(deps, new Date("2026-11-25T08:00:00Z"), recipient);
-    await store.claimDigestSend(recipient.email, "2026-11-25", { claimedAt: new Date().toISOString() });
+    await store.claimDigestSend(recipientId(recipient), "2026-11-25", { claimedAt: new Date().toISOString() });
     const digestMs = performance.now() - digestStart + ASSUMPTIONS.sesSendMs;
     const digestCapacity = meter.current;
 
     printMeasurements(week, redelivered, examples, digestCapacity);
     const envelopeBytes = queued.map((q) => q.bytes);
-    printCostTable(config, {
+    const usdPerMillionWebhooks = printCostTable(config, {
       week,
       ingestMsPerWebhook: ingestMs / samples.length,
       envelopeBytes,
@@ -228,6 +257,8 @@ export async function runCostBench(config: Config): Promise<void> {
       digestCapacity,
     });
     ddb.destroy();
+    const perWebhook = per(week.total, week.webhooks);
+    return { usdPerMillionWebhooks, wruPerWebhook: perWebhook.writeUnits, rruPerWebhook: perWebhook.readUnits };
   } finally {
     await Promise.all([dynamo.stop(), sqs.stop()]);
   }
@@ -266,7 +297,8 @@ interface CostInputs {
   digestCapacity: Capacity;
 }
 
-function printCostTable(config: Config, m: CostInputs): void {
+/** Prints the month's bill; returns the per-million-webhooks subtotal in USD. */
+function printCostTable(config: Config, m: CostInputs): number {
   const n = ASSUMPTIONS.webhooksPerMonth;
   const gb = ASSUMPTIONS.memoryMb / 1024;
   const ratePerSecond = n / (30 * 86_400);
@@ -354,4 +386,5 @@ function printCostTable(config: Config, m: CostInputs): void {
   for (const row of digestRows) print(row);
   for (const row of fixed) print(row);
   console.log(`  ${"total for the month".padEnd(82)} ${usd(sum(rows) + sum(digestRows) + sum(fixed))}`);
+  return sum(rows);
 }

@@ -2,14 +2,14 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
-import { z } from "zod";
+import * as z from "zod";
 import { Mailer, type OutgoingMail } from "../../shared/mail/ses.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
 import { SignalStore } from "../../shared/store/store.ts";
-import { resolveActionLinks, resolveSlackNames, sendDigests, throwIfAnyFailed } from "./app.ts";
+import { resolveActionLinks, resolveSlackDelivery, resolveSlackNames, sendDigests, throwIfAnyFailed } from "./app.ts";
 
 /**
  * Counts the mails SES accepted, so a run that fails (the store unreachable) still reports the
@@ -38,12 +38,15 @@ const mailer = new CountingMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET
 const config = configFromEnv();
 const secrets = new SecretsManagerResolver(new SecretsManagerClient({}), systemClock);
 const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
+// Slack recipients' posts: webhook URLs and the bot token are read (and cached) when a post needs them.
+const slack = resolveSlackDelivery(config, secrets);
 
 /** What each EventBridge Scheduler schedule sends: which recipients' local time it is. */
 const ScheduleInput = z.object({ time: z.string().optional(), timeZone: z.string().optional() }).passthrough();
 
 export async function handler(event: unknown): Promise<{ sent: number; alreadySent: number }> {
   mailer.sent = 0;
+  let slackPosted = 0;
   let alreadySent = 0;
   let failed = 0;
   try {
@@ -53,10 +56,11 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
     // Slack names with the optional bot token; without one (or if Slack refuses it) ids are shown.
     const slackNames = await resolveSlackNames(config, secrets, { cache: store.names, now: systemClock, log: (line) => logger.warn(line) });
     const results = await sendDigests(
-      { config, store, mailer, links, slackNames, now: systemClock },
+      { config, store, mailer, links, slackNames, slack, now: systemClock },
       { at: systemClock(), ...(input.time ? { time: input.time } : {}), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
     );
-    for (const r of results) (r.outcome === "failed" ? logger.error("digest failed", { ...r }) : logger.info("digest", { ...r }));
+    for (const r of results) (r.outcome === "failed" ? logger.error("digest failed", { ...r }) : r.warning ? logger.warn("digest", { ...r }) : logger.info("digest", { ...r }));
+    slackPosted = results.filter((r) => r.channel === "slack" && r.outcome === "sent").length;
     alreadySent = results.filter((r) => r.outcome === "already-sent").length;
     failed = results.filter((r) => r.outcome === "failed").length;
     // Failed recipients' days are released: failing the invocation makes Lambda retry it, and the
@@ -64,7 +68,8 @@ export async function handler(event: unknown): Promise<{ sent: number; alreadySe
     throwIfAnyFailed(results);
     return { sent: results.filter((r) => r.outcome === "sent").length, alreadySent };
   } finally {
-    metrics.addMetric("DigestsSent", MetricUnit.Count, mailer.sent);
+    // Mails SES accepted plus Slack posts that went through (a run that fails late still counts them).
+    metrics.addMetric("DigestsSent", MetricUnit.Count, mailer.sent + slackPosted);
     metrics.addMetric("DigestsAlreadySent", MetricUnit.Count, alreadySent);
     metrics.addMetric("DigestsFailed", MetricUnit.Count, failed);
     metrics.publishStoredMetrics();

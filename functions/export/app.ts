@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../../shared/model/config.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { SourceSchema } from "../../shared/model/activity.ts";

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { S3Client } from "@aws-sdk/client-s3";
 import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";

@@ -19,6 +19,8 @@ import { Analytics, EXPORT_PREFIXES } from "./constructs/analytics.ts";
 import { RawArchiveBucket } from "./constructs/raw-archive.ts";
 import { DigestSchedules, digestSlots } from "./constructs/digest-schedules.ts";
 import { DiscordPoller } from "./constructs/discord-poller.ts";
+import { StackOverflowPoller } from "./constructs/stackoverflow-poller.ts";
+import { BackfillOperatorPolicy } from "./constructs/backfill-operator.ts";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { POLLED_SOURCES } from "../../shared/sources/index.ts";
@@ -65,7 +67,8 @@ export function enabledSourceSecrets(config: Config): { source: string; secretNa
   for (const [source, settings] of Object.entries(config.sources)) {
     // Polled sources (Discord) have their own function and secret: ingest never sees them.
     if ((POLLED_SOURCES as readonly string[]).includes(source)) continue;
-    if (!settings?.enabled || seen.has(settings.secretName)) continue;
+    // A polled source names its credential otherwise (Stack Overflow's `keySecretName`).
+    if (!settings?.enabled || !("secretName" in settings) || seen.has(settings.secretName)) continue;
     seen.add(settings.secretName);
     result.push({ source, secretName: settings.secretName });
   }
@@ -93,11 +96,15 @@ export class CommunitySignalsStack extends Stack {
   readonly analytics: Analytics;
   readonly rawArchive: RawArchiveBucket;
   readonly slackBotToken: Secret | null = null;
+  /** One secret per Slack incoming webhook a digest recipient posts to (the URL is the credential), by name. */
+  readonly slackWebhookSecrets: { name: string; secret: Secret }[] = [];
   readonly discordPoller: DiscordPoller | null;
+  readonly stackOverflowPoller: StackOverflowPoller | null;
   readonly actions: SignalsFunction | null;
   readonly actionsSecret: Secret | null;
   readonly mailConfigurationSet: ConfigurationSet;
-  readonly senderIdentity: EmailIdentity;
+  /** Null with `aws.sesIdentity: "existing"`: the identity is not this stack's. */
+  readonly senderIdentity: EmailIdentity | null;
 
   constructor(scope: Construct, id: string, props: CommunitySignalsStackProps) {
     super(scope, id, {
@@ -116,7 +123,9 @@ export class CommunitySignalsStack extends Stack {
       ]);
     }
 
-    Tags.of(this).add("app", "community-signals");
+    // Not on the dashboard: CloudFormation's AWS::CloudWatch::Dashboard takes no Tags in several
+    // regions (cfn-lint E3002), and a property it does not know fails the deployment.
+    Tags.of(this).add("app", "community-signals", { excludeResourceTypes: ["AWS::CloudWatch::Dashboard"] });
     const logRetention = config.aws.logRetentionDays as RetentionDays;
 
     this.table = new SignalsTable(this, "Store");
@@ -190,24 +199,38 @@ export class CommunitySignalsStack extends Stack {
         EmailSendingEvent.REJECT,
       ],
     });
-    this.senderIdentity = new EmailIdentity(this, "DigestSender", {
-      identity: Identity.email(config.digest.from),
-      configurationSet,
-    });
+    // The sender: an address identity, a domain identity with Easy DKIM, or one that already
+    // exists in the region (creating it again fails with AlreadyExists).
+    const fromDomain = config.digest.from.slice(config.digest.from.lastIndexOf("@") + 1);
+    this.senderIdentity =
+      config.aws.sesIdentity === "existing"
+        ? null
+        : new EmailIdentity(this, "DigestSender", {
+            identity: config.aws.sesIdentity === "domain" ? Identity.domain(fromDomain) : Identity.email(config.digest.from),
+            configurationSet,
+          });
+    if (this.senderIdentity && config.aws.sesIdentity === "domain") {
+      this.senderIdentity.dkimRecords.forEach((record, i) => {
+        new CfnOutput(this, `SenderDkimRecord${i + 1}`, { value: `${record.name} CNAME ${record.value}`, description: `DKIM record ${i + 1} of 3 to publish in ${fromDomain}'s DNS` });
+      });
+    }
 
     this.digest = new SignalsFunction(this, "DigestFunction", {
       name: "digest",
       projectRoot,
       config,
-      description: "community-signals: email each recipient the unanswered questions",
+      description: "community-signals: send each recipient the unanswered questions by email and/or Slack",
       timeout: Duration.minutes(5),
     });
     this.digest.bindTable(this.table.table, "digest-sends");
     // Slack names in the digest: an optional bot token (a placeholder until one is stored) and the name cache.
     const slack = config.sources.slack;
     if (slack?.enabled) {
+      const posts = config.digest.recipients.some((r) => r.slack !== undefined && "channel" in r.slack);
       this.slackBotToken = new Secret(this, "SlackBotToken", {
-        description: `community-signals: optional Slack bot token (${slack.botTokenSecretName}; scopes users:read, channels:read, team:read) for names in the digest`,
+        description: posts
+          ? `community-signals: Slack bot token (${slack.botTokenSecretName}; scopes chat:write to post digests, users:read, channels:read, team:read for names)`
+          : `community-signals: optional Slack bot token (${slack.botTokenSecretName}; scopes users:read, channels:read, team:read) for names in the digest`,
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
       });
       Validations.of(this.slackBotToken).acknowledge({
@@ -218,7 +241,23 @@ export class CommunitySignalsStack extends Stack {
       this.digest.bindTable(this.table.table, "names");
       new CfnOutput(this, "SlackBotTokenSecretArn", { value: this.slackBotToken.secretArn });
     }
-    this.digest.bindMailIdentity(this.senderIdentity, configurationSet);
+    // Slack recipients' incoming webhooks: each URL in a secret of its own, read by the digest alone.
+    const webhookNames = [...new Set(config.digest.recipients.flatMap((r) => (r.slack !== undefined && "webhookSecretName" in r.slack ? [r.slack.webhookSecretName] : [])))];
+    for (const name of webhookNames) {
+      const secret = new Secret(this, `SlackWebhook${name}`, {
+        description: `community-signals: a digest recipient's Slack incoming webhook URL (${name}); store the https://hooks.slack.com/services/… URL Slack shows`,
+        // A placeholder until the URL is stored: the digest reports it as not an http(s) URL, naming the secret.
+        generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason: "An incoming webhook URL is issued by Slack; it is replaced by hand (a new webhook), which a rotation Lambda cannot do.",
+      });
+      this.digest.bindSecret(name, secret);
+      new CfnOutput(this, `SlackWebhookSecretArn${name}`, { value: secret.secretArn, description: `Store the Slack incoming webhook URL for ${name} here` });
+      this.slackWebhookSecrets.push({ name, secret });
+    }
+    this.digest.bindMailSender(config.digest.from, configurationSet);
     // Safe to retry: the send record is a conditional put, at most one digest per recipient per day.
     this.digest.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(2) });
 
@@ -240,10 +279,13 @@ export class CommunitySignalsStack extends Stack {
         name: "actions",
         projectRoot,
         config,
-        description: "community-signals: apply a signed action link from the digest (snooze, take, resolved, not a question)",
+        description: "community-signals: apply a signed action link from the digest (snooze, take, resolved, not a question); serve the signed queue page",
         timeout: Duration.seconds(10),
       });
       this.actions.bindTable(this.table.table, "thread-actions");
+      // The queue page: the open questions, and Slack names from the digest's cache.
+      this.actions.bindTable(this.table.table, "queue-page");
+      if (slack?.enabled) this.actions.bindTable(this.table.table, "names-read");
       this.actions.bindSecret(config.actions.secretName, this.actionsSecret);
       this.digest.bindSecret(config.actions.secretName, this.actionsSecret);
     } else {
@@ -267,6 +309,7 @@ export class CommunitySignalsStack extends Stack {
       ingest: this.ingest.fn,
       normalize: this.normalize.fn,
       digest: this.digest.fn,
+      actions: this.actions?.fn,
       queue: this.ingestQueue.queue,
       ingestDeadLetterQueue: this.ingestQueue.deadLetterQueue,
       scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
@@ -318,6 +361,15 @@ export class CommunitySignalsStack extends Stack {
       new CfnOutput(this, "DiscordTokenSecretArn", { value: this.discordPoller.token.secretArn });
     }
 
+    const stackoverflow = config.sources.stackoverflow;
+    this.stackOverflowPoller = stackoverflow?.enabled
+      ? new StackOverflowPoller(this, "StackOverflowPoller", { config, stackoverflow, projectRoot, table: this.table.table, queue: this.ingestQueue.queue })
+      : null;
+    if (this.stackOverflowPoller) {
+      for (const alarm of this.stackOverflowPoller.alarms(this)) alarm.addAlarmAction(new SnsAction(this.monitoring.topic));
+      new CfnOutput(this, "StackOverflowKeySecretArn", { value: this.stackOverflowPoller.key.secretArn });
+    }
+
     new CfnOutput(this, "HealthUrl", { value: `${this.api.url}health` });
     for (const { source, secretName, secret } of webhookSecrets) {
       new CfnOutput(this, `WebhookUrl${capitalize(source)}`, { value: `${this.api.url}webhooks/${source}` });
@@ -328,12 +380,19 @@ export class CommunitySignalsStack extends Stack {
     new CfnOutput(this, "DeadLetterQueueUrl", { value: this.ingestQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, "ScheduleDeadLetterQueueUrl", { value: this.schedules.deadLetterQueue.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, "SenderIdentity", { value: this.senderIdentity.emailIdentityName });
+    new CfnOutput(this, "SenderIdentity", { value: this.senderIdentity?.emailIdentityName ?? config.digest.from });
     new CfnOutput(this, "ExportBucketName", { value: this.analytics.bucket.bucketName });
     new CfnOutput(this, "RawArchiveBucketName", { value: this.rawArchive.bucket.bucketName });
     new CfnOutput(this, "ExportFunctionName", { value: this.export.fn.functionName });
+    new CfnOutput(this, "ExportScheduleDeadLetterQueueUrl", { value: this.analytics.deadLetterQueue.queueUrl });
     new CfnOutput(this, "GlueDatabaseName", { value: this.analytics.database.ref });
     new CfnOutput(this, "AthenaWorkGroupName", { value: this.analytics.workGroup.ref });
     new CfnOutput(this, "AthenaResultsBucketName", { value: this.analytics.resultsBucket.bucketName });
+    new BackfillOperatorPolicy(this, "BackfillOperator", {
+      queue: this.ingestQueue.queue,
+      table: this.table.table,
+      rawArchive: this.rawArchive.bucket,
+      tokens: [this.slackBotToken, this.discordPoller?.token].filter((t): t is Secret => t !== undefined && t !== null),
+    });
   }
 }

@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { clockFromEnv, ClockSettingError, parseIsoInstant, systemClock, type Clock } from "../../shared/runtime/clock.ts";
-import { digestAt, renderDigest, resolveActionLinks, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
-import { ConfigError } from "../../shared/model/config.ts";
+import { digestAt, renderDigest, resolveActionLinks, resolveSlackDelivery, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
+import { ConfigError, findRecipient } from "../../shared/model/config.ts";
 import { enabledSource } from "../../shared/sources/index.ts";
 import type { ReplayRequestBuilder } from "../../shared/sources/types.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -13,6 +13,7 @@ import { acquireDevLock, readDevLock } from "../local/emulators/lock.ts";
 import { redriveInJournal } from "../local/journal.ts";
 import { redriveDeadLetters } from "../local/queue.ts";
 import { JOURNAL_FILE, localSecrets, startLocalStack, withLocalServices } from "../local/stack.ts";
+import { withDevSlackWebhooks } from "../local/slack-sink.ts";
 import { loadSamples, rebaseSamples, replaySamples } from "./replay.ts";
 import { registerAnalyticsCommands } from "./analytics.ts";
 import { registerReprocessCommand } from "./reprocess.ts";
@@ -66,6 +67,7 @@ export function buildCli(clock: Clock = systemClock): Command {
         ...Object.entries(stack.webhookUrls).map(([source, url]) => `  ${`webhook (${source}):`.padEnd(20)}POST ${url}`),
         `  health:             GET  ${stack.url}/health`,
         `  mail viewer:        ${stack.mailViewerUrl}`,
+        `  slack viewer:       ${stack.slackViewerUrl}`,
         `  digest:             ${config.digest.time} ${config.digest.timeZone} to ${config.digest.recipients.length} recipient(s)`,
         `  try:                community-signals replay infra/local/samples/github --url ${stack.url} --rebase`,
         "Ctrl-C stops everything.",
@@ -132,13 +134,13 @@ export function buildCli(clock: Clock = systemClock): Command {
     .option("--json", "print the digest as JSON")
     .option("--text", "print the plain-text email")
     .option("--html <file>", "write the HTML email to a file")
-    .option("--send", "email it to the configured recipients (at most once per recipient per day)")
-    .option("--recipient <email>", "as this recipient gets it: their filters, SLA and action links (with --send: only them)")
+    .option("--send", "send it to the configured recipients by email and/or Slack (at most once per recipient and channel per day)")
+    .option("--recipient <id>", "as this recipient gets it (their email, or slack:<channel id> for a Slack-only one): their filters, SLA and links (with --send: only them)")
     .addOption(new Option("--at <time>", "take ages, SLAs and the 7-day windows at this ISO time (over the threads as they are now)").argParser(parseInstant))
     .action(async (opts: { config: string; dataDir: string; json?: boolean; text?: boolean; html?: string; send?: boolean; recipient?: string; at?: Date }) => {
       const config = loadConfigFile(opts.config);
       const at = opts.at ?? clock();
-      const recipient = opts.recipient ? config.digest.recipients.find((r) => r.email.toLowerCase() === opts.recipient?.toLowerCase()) : null;
+      const recipient = opts.recipient ? findRecipient(config, opts.recipient) : null;
       if (opts.recipient && !recipient) throw new UsageError(`${opts.recipient} is not a recipient in ${opts.config}`);
       // Links point where the recipient can click them: actions.baseUrl, else the running dev stack.
       const devUrl = readDevLock(resolve(opts.dataDir))?.endpoints.http || null;
@@ -156,7 +158,9 @@ export function buildCli(clock: Clock = systemClock): Command {
       }
       await withLocalServices(opts.dataDir, { ses: !!opts.send, command: "digest" }, async ({ store, mailer, mailViewerUrl }) => {
         const slackNames = await resolveSlackNames(config, secrets, { cache: store.names, now: clock, log: (line) => console.error(line) });
-        const deps = { config, store, links, slackNames, now: clock, ...(mailer ? { mailer } : {}) };
+        // A Slack webhook whose variable is not set posts to the running dev's slack viewer.
+        const slack = resolveSlackDelivery(config, devUrl ? withDevSlackWebhooks(secrets, config, devUrl) : secrets);
+        const deps = { config, store, links, slackNames, slack, now: clock, ...(mailer ? { mailer } : {}) };
         const digest = await digestAt(deps, at, recipient ?? null);
         const rendered = renderDigest(digest, config);
         if (opts.html) {
@@ -168,8 +172,9 @@ export function buildCli(clock: Clock = systemClock): Command {
         if (opts.send) {
           if (config.digest.recipients.length === 0) throw new UsageError(`no digest recipients in ${opts.config} (digest.recipients)`);
           const results = await sendDigests(deps, { at, ...(opts.recipient ? { recipient: opts.recipient } : {}) });
-          for (const r of results) console.error(`${r.recipient}: ${r.outcome} (${r.day}, ${r.openQuestions} open)${r.error ? `: ${r.error}` : ""}`);
-          if (mailViewerUrl) console.error(`mail viewer: ${mailViewerUrl}`);
+          for (const r of results) console.error(`${r.recipient} by ${r.channel}: ${r.outcome} (${r.day}, ${r.openQuestions} open)${r.error ? `: ${r.error}` : ""}${r.warning ? ` (${r.warning})` : ""}`);
+          if (mailViewerUrl && results.some((r) => r.channel === "email")) console.error(`mail viewer: ${mailViewerUrl}`);
+          if (devUrl && results.some((r) => r.channel === "slack")) console.error(`slack viewer (for webhook URLs or an apiBaseUrl pointing at the dev): ${devUrl}/dev/slack`);
           const failed = results.filter((r) => r.outcome === "failed");
           if (failed.length > 0) {
             console.error(`community-signals: ${failed.length} of ${results.length} digest(s) failed; run the same command again to retry only those`);
@@ -182,7 +187,7 @@ export function buildCli(clock: Clock = systemClock): Command {
   program
     .command("redrive")
     .description("move dead letters back to the queue: the local stack's, or the deployed stack's with --queue-url and --dlq-url")
-    .option("--source <name>", "only the dead letters of this source (github, discourse, slack, discord)")
+    .option("--source <name>", "only the dead letters of this source (github, discourse, slack, discord, stackoverflow)")
     .option("--queue-url <url>", "the deployed ingest queue (stack output IngestQueueUrl); needs AWS credentials")
     .option("--dlq-url <url>", "the deployed dead-letter queue (stack output DeadLetterQueueUrl)")
     .action(async (opts: { source?: string; queueUrl?: string; dlqUrl?: string; dataDir: string }) => {

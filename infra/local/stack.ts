@@ -12,7 +12,9 @@ import { createIngest, type IngestOutcome } from "../../functions/ingest/app.ts"
 import { enabledWebhookSources } from "../../shared/sources/index.ts";
 import { createNormalizeHandler } from "../../functions/normalize/app.ts";
 import { runDiscordPoll } from "../../functions/poll-discord/app.ts";
-import { digestSchedules, resolveActionLinks, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
+import { runStackOverflowPoll } from "../../functions/poll-stackoverflow/app.ts";
+import { stackExchangeKeyFrom } from "../../shared/sources/stackoverflow/index.ts";
+import { digestSchedules, resolveActionLinks, resolveSlackDelivery, resolveSlackNames, sendDigests } from "../../functions/digest/app.ts";
 import { runDailyExport } from "../../functions/export/app.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3ExportSink } from "../../shared/export/sink.ts";
@@ -32,7 +34,8 @@ import { startSes, type SentMail } from "./emulators/ses.ts";
 import { startSqs } from "./emulators/sqs.ts";
 import { localS3ClientConfig, startS3, type LocalS3 } from "./emulators/s3.ts";
 import { localActionsRoute, startFrontDoor } from "./http.ts";
-import { startDailyTimer, startDiscordPolling } from "./timers.ts";
+import { DevSlackSink, withDevSlackWebhooks, type DevSlackMessage } from "./slack-sink.ts";
+import { startDailyTimer, startDiscordPolling, startPolling } from "./timers.ts";
 import { QueueJournal, type PendingMessage } from "./journal.ts";
 import { SqsEventSourcePoller } from "./poller.ts";
 import { JOURNAL_ID, JournaledEnvelopeQueue, redriveDeadLetters, restoreFromJournal, sendBatch } from "./queue.ts";
@@ -76,6 +79,10 @@ export interface LocalStack {
   url: string;
   webhookUrls: Record<string, string>;
   mailViewerUrl: string;
+  /** The page of Slack messages the stack's own Slack received (`/dev/slack`). */
+  slackViewerUrl: string;
+  /** Those messages, oldest first. */
+  slackInbox(): DevSlackMessage[];
   endpoints: DevLockInfo["endpoints"];
   /** Mail the local SES server accepted, oldest first. */
   outbox(): Promise<SentMail[]>;
@@ -389,12 +396,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const mailer = new Mailer(new SESv2Client(localClientConfig(ses.endpoint)));
+    // Slack recipients: a webhook whose env var is not set posts to slackSink (its URL is known once
+    // the front door listens, hence the getter); sources.slack.apiBaseUrl may point at it too.
+    const slackSink = new DevSlackSink(clock);
+    let frontUrl = "";
+    const slack = resolveSlackDelivery(config, { get: (name) => withDevSlackWebhooks(resolver, config, frontUrl).get(name) });
     const sources = enabledWebhookSources(config).map((s) => s.source);
     let front!: Awaited<ReturnType<typeof startFrontDoor>>;
     front = await startFrontDoor(
       {
         webhook: ingest,
         actions: localActionsRoute({ config, store, secrets: resolver, now: clock, log }),
+        devSlack: (method, path, contentType, body) => slackSink.handle(method, path, contentType, body),
         health,
         enqueue: async (body) => {
           let queued = 0;
@@ -430,11 +443,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             ...sources.map((s) => `POST ${front.url}/webhooks/${s}`),
             `GET  ${front.url}/health`,
             `mail viewer: ${ses.viewerUrl}`,
+            `slack viewer: ${front.url}/dev/slack (webhook: POST ${front.url}/dev/slack/webhook/<name>; Web API: ${front.url}/dev/slack/api)`,
           ].join("\n"),
       },
       { port: options.port, maxBodyBytes: config.queue.maxBodyBytes, onError: (err) => log(`front door: ${err.message}`) },
     );
     stops.push(() => front.close());
+    frontUrl = front.url;
 
     if (options.schedule ?? true) {
       const timer = startDailyTimer(
@@ -443,8 +458,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         async ({ time, timeZone }, at) => {
           const links = await resolveActionLinks(config, resolver, front.url);
           const slackNames = await resolveSlackNames(config, resolver, { cache: store.names, now: clock, log });
-          const results = await sendDigests({ config, store, mailer, links, slackNames, now: clock }, { at, time, timeZone });
-          for (const r of results) log(`digest for ${r.recipient} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)${r.error ? `: ${r.error}` : ""}`);
+          const results = await sendDigests({ config, store, mailer, links, slackNames, slack, now: clock }, { at, time, timeZone });
+          for (const r of results) log(`digest for ${r.recipient} by ${r.channel} (${r.day}): ${r.outcome}, ${r.openQuestions} open question(s)${r.error ? `: ${r.error}` : ""}${r.warning ? ` (${r.warning})` : ""}`);
         },
         ({ time, timeZone }, err) => log(`digest (${time} ${timeZone}) failed: ${err.message}`),
       );
@@ -468,12 +483,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log(`${discord.secretName} is not set: Discord polling is off (set it to the bot token to read ${discord.channels.length} channel(s))`);
       } else {
         const stopPolling = startDiscordPolling(discord.pollIntervalSeconds, () =>
-          runDiscordPoll({ config, store, queue: envelopeQueue, token, now: clock, log: (line) => log(line) }).then((report) => {
-            if (report.envelopesSent > 0) log(`discord: ${report.messagesRead} message(s) read, ${report.envelopesSent} envelope(s) queued`);
+          runDiscordPoll({ config, store, queue: envelopeQueue, token, now: clock, log: (line) => log(line) }).then((outcome) => {
+            if (outcome.ran && outcome.report.envelopesSent > 0) log(`discord: ${outcome.report.messagesRead} message(s) read, ${outcome.report.envelopesSent} envelope(s) queued`);
           }),
         (err) => log(`discord poll failed: ${err.message}`));
         stops.push(stopPolling);
       }
+    }
+
+    // Stack Overflow: polled at start and every pollIntervalSeconds; the key is optional.
+    const stackoverflow = config.sources.stackoverflow;
+    if (stackoverflow?.enabled) {
+      const key = stackExchangeKeyFrom(await resolver.get(stackoverflow.keySecretName));
+      if (!key) log(`${stackoverflow.keySecretName} is not set: Stack Overflow is polled on the anonymous quota (300 requests a day)`);
+      const stopPolling = startPolling(stackoverflow.pollIntervalSeconds, () =>
+        runStackOverflowPoll({ config, store, queue: envelopeQueue, key, now: clock, log: (line) => log(line) }).then((outcome) => {
+          if (outcome.ran && outcome.report.envelopesSent > 0) {
+            log(`stackoverflow: ${outcome.report.questionsQueued} question(s) queued in ${outcome.report.envelopesSent} envelope(s)`);
+          }
+        }),
+      (err) => log(`stackoverflow poll failed: ${err.message}`));
+      stops.push(stopPolling);
     }
 
     const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, ses: ses.endpoint, queueUrl, dlqUrl, http: front.url, s3: s3.endpoint };
@@ -484,6 +514,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       url: front.url,
       webhookUrls: Object.fromEntries(sources.map((s) => [s, `${front.url}/webhooks/${s}`])),
       mailViewerUrl: ses.viewerUrl,
+      slackViewerUrl: `${front.url}/dev/slack`,
+      slackInbox: () => slackSink.inbox(),
       endpoints,
       outbox: () => ses.outbox(),
       store,

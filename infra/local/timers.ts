@@ -2,10 +2,10 @@ import { localDay, localTime } from "../../functions/digest/app.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 
 /**
- * Plays the poller's rate schedule: a run now, then one every interval, never two at once
- * (as reserved concurrency 1 does in AWS). Resolves stop once the run in flight is done.
+ * Plays a poller's rate schedule: a run now, then one every interval, never two at once (as
+ * reserved concurrency 1 or a lease does in AWS). Resolves stop once the run in flight is done.
  */
-export function startDiscordPolling(intervalSeconds: number, run: () => Promise<void>, onError: (err: Error) => void): () => Promise<void> {
+export function startPolling(intervalSeconds: number, run: () => Promise<void>, onError: (err: Error) => void): () => Promise<void> {
   let current: Promise<void> | null = null;
   const tick = () => {
     if (current) return;
@@ -21,6 +21,9 @@ export function startDiscordPolling(intervalSeconds: number, run: () => Promise<
     await current;
   };
 }
+
+/** The Discord poller's schedule (the first user of `startPolling`). */
+export const startDiscordPolling = startPolling;
 
 export interface DailySchedule {
   time: string;

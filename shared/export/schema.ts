@@ -21,11 +21,11 @@ export interface ColumnDef {
 
 const activityColumns = [
   { name: "id", type: "string", nullable: false, description: "Stable natural id of the activity, e.g. github:issue_comment:1234567" },
-  { name: "source", type: "string", nullable: false, description: "Platform: github, discourse, slack, discord" },
-  { name: "instance", type: "string", nullable: false, description: "org/repo, forum host, Slack team or Discord guild" },
+  { name: "source", type: "string", nullable: false, description: "Platform: github, discourse, slack, discord, stackoverflow" },
+  { name: "instance", type: "string", nullable: false, description: "org/repo, forum host, Slack team, Discord guild or Stack Exchange site" },
   { name: "channel_id", type: "string", nullable: false, description: "Channel id (platform-scoped)" },
   { name: "channel_name", type: "string", nullable: false, description: "Channel display name" },
-  { name: "kind", type: "string", nullable: false, description: "thread_opened, reply, answer_accepted, answer_unaccepted, question_marked, question_unmarked, thread_closed, thread_reopened, deleted, restored, review, reaction, star, unstar, fork, member_joined, member_left, app_event" },
+  { name: "kind", type: "string", nullable: false, description: "thread_opened, reply, comment, answer_accepted, answer_unaccepted, question_marked, question_unmarked, thread_closed, thread_reopened, deleted, restored, review, reaction, star, unstar, fork, member_joined, member_left, app_event" },
   { name: "thread_id", type: "string", nullable: true, description: "Thread this activity belongs to (null for activity outside a thread, e.g. a star)" },
   { name: "thread_title", type: "string", nullable: true, description: "Thread title as this activity knew it" },
   { name: "thread_url", type: "string", nullable: true, description: "Thread URL" },

@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_EXCERPT_LENGTH, boundName, boundTitle, boundedHttpUrl, truncate } from "../text/index.ts";
 
 /** Platforms we take signals from. */
-export const SourceSchema = z.enum(["github", "discourse", "slack", "discord"]);
+export const SourceSchema = z.enum(["github", "discourse", "slack", "discord", "stackoverflow"]);
 export type Source = z.infer<typeof SourceSchema>;
 
 /** ISO-8601 instant, always normalised to `toISOString()` form (UTC, milliseconds). */
@@ -11,6 +11,8 @@ export const InstantSchema = z.iso.datetime({ offset: true });
 export const ActivityKindSchema = z.enum([
   "thread_opened",
   "reply",
+  /** A comment on a question or an answer (Stack Exchange): activity in the thread, never an answer. */
+  "comment",
   "answer_accepted",
   "answer_unaccepted",
   /**
@@ -127,12 +129,19 @@ export const ActivitySchema = z.object({
   version: z.string(),
   /** For `deleted`: the natural id of the activity it removes. For answer (un)acceptance: the answer's activity id. */
   target: z.string().nullable(),
-  /** For `thread_closed`: why (`completed`, `not_planned`, `transferred`, `locked`, ...). */
+  /**
+   * For `thread_closed`: why (`completed`, `not_planned`, `transferred`, `locked`, ...). For
+   * `answer_accepted`: `ACCEPTED_AT_UNKNOWN_TIME` when the platform did not say when (a Slack
+   * reaction read by backfill).
+   */
   reason: z.string().nullable(),
   /** For `action_snooze`: the instant the snooze ends. */
   until: InstantSchema.nullable().optional(),
 });
 export type Activity = z.infer<typeof ActivitySchema>;
+
+/** `reason` of an acceptance whose moment is unknown: it answers, but is no first response and no answer time. */
+export const ACCEPTED_AT_UNKNOWN_TIME = "time-unknown";
 
 /** Bound an excerpt to `max` characters (never more than MAX_EXCERPT_LENGTH) on a whitespace-collapsed body. */
 export function excerptOf(body: string | null | undefined, max: number): string | null {

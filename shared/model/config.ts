@@ -1,5 +1,9 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AnswerPolicySchema } from "./thread.ts";
+
+// The lookups handlers use live in a zod-free module (no schema at cold start); re-exported here.
+import { recipientId } from "./config-values.ts";
+export { findRecipient, isRosterMember, recipientId, SOURCE_DEFAULTS } from "./config-values.ts";
 
 const EnvVarName = z
   .string()
@@ -71,6 +75,10 @@ export const DiscourseSourceConfigSchema = z.object({
   answerPolicy: AnswerPolicySchema.default("any-reply"),
   /** Discourse staff (admins, moderators) count as the team, besides the roster. */
   staffIsTeam: z.boolean().default(true),
+  /** Name of the Discourse API key (env var locally, Secrets Manager in AWS), read by `backfill`. */
+  apiKeySecretName: EnvVarName.default("DISCOURSE_API_KEY"),
+  /** The user the API key acts as (`Api-Username`); `system` for an all-users key. */
+  apiUsername: z.string().min(1).max(60).default("system"),
 });
 export type DiscourseSourceConfig = z.infer<typeof DiscourseSourceConfigSchema>;
 
@@ -133,6 +141,42 @@ export const DiscordSourceConfigSchema = z.object({
 });
 export type DiscordSourceConfig = z.infer<typeof DiscordSourceConfigSchema>;
 
+/** A Stack Exchange tag as the API spells it: lower case, no spaces or semicolons (`amazon-dynamodb`, `c#`, `.net`). */
+const StackExchangeTag = z
+  .string()
+  .min(1)
+  .max(35)
+  .regex(/^[a-z0-9.#+-]+$/, "must be a Stack Exchange tag in lower case, such as amazon-dynamodb (letters, digits, . # + -)");
+
+export const StackOverflowSourceConfigSchema = z
+  .object({
+    /** Off unless turned on: the anonymous quota is small, so polling is a deliberate choice. */
+    enabled: z.boolean().default(false),
+    /** The Stack Exchange site's API name: `stackoverflow`, `serverfault`, `superuser`, `dba`, ... */
+    site: z
+      .string()
+      .regex(/^[a-z][a-z0-9.-]{0,62}$/, "must be a Stack Exchange site's API name such as stackoverflow")
+      .default("stackoverflow"),
+    /** Watched tags; a question in any of them is polled (one listing per tag: the API ANDs the tags of one request). */
+    tags: z.array(StackExchangeTag).max(20).default([]),
+    /** The API base; tests point it at a local fake server. */
+    apiBaseUrl: z.url().default("https://api.stackexchange.com/2.3"),
+    /**
+     * Name of the optional app key (env var locally, Secrets Manager in AWS): with it the daily
+     * quota is 10,000 requests, without it 300 per IP. A key is not a secret to Stack Exchange,
+     * but it is kept like one here.
+     */
+    keySecretName: EnvVarName.default("STACKEXCHANGE_KEY"),
+    /** How often the poller reads the watched tags (see docs/stackoverflow.md for the daily budget). */
+    pollIntervalSeconds: z.number().int().min(60).max(86400).default(300),
+    answerPolicy: AnswerPolicySchema.default("any-reply"),
+  })
+  .refine((so) => !so.enabled || so.tags.length > 0, {
+    message: "list at least one tag to watch when the source is enabled",
+    path: ["tags"],
+  });
+export type StackOverflowSourceConfig = z.infer<typeof StackOverflowSourceConfigSchema>;
+
 export const TeamMemberSchema = z.object({
   name: z.string().min(1),
   email: z.email().optional(),
@@ -142,25 +186,44 @@ export const TeamMemberSchema = z.object({
       discourse: z.array(z.string()).default([]),
       slack: z.array(z.string()).default([]),
       discord: z.array(z.string()).default([]),
+      /** Stack Exchange user ids (the number in the profile URL, e.g. 22656), on the configured site. */
+      stackoverflow: z.array(z.string().regex(/^\d{1,12}$/, "must be a Stack Exchange user id (digits)")).default([]),
     })
     .partial()
     .default({}),
 });
 export type TeamMember = z.infer<typeof TeamMemberSchema>;
 
+/**
+ * Where a recipient's digest is posted in Slack: an incoming webhook (its URL is a secret, named
+ * here) or a conversation the Slack source's bot posts to with `chat.postMessage` (`chat:write`):
+ * a channel id (C…, G…), a DM id (D…) or a user id (U…, W…: the app's DM with that person).
+ */
+export const RecipientSlackSchema = z.union([
+  z.object({ webhookSecretName: EnvVarName }).strict(),
+  z.object({ channel: z.string().regex(/^[CDGUW][A-Z0-9]{2,30}$/, "must be a Slack channel id (C…, G…, D…) or user id (U…, W…)") }).strict(),
+]);
+export type RecipientSlack = z.infer<typeof RecipientSlackSchema>;
+
 export const RecipientSchema = z.object({
-  email: z.email(),
+  /** Where the digest is mailed; a recipient has `email`, `slack` or both. */
+  email: z.email().optional(),
+  /** Where the digest is posted in Slack (see RecipientSlackSchema). */
+  slack: RecipientSlackSchema.optional(),
   name: z.string().optional(),
   /** Overrides `digest.timeZone` for this person. */
   timeZone: TimeZone.optional(),
   /** Only these sources; empty means all. */
-  sources: z.array(z.enum(["github", "discourse", "slack", "discord"])).default([]),
+  sources: z.array(z.enum(["github", "discourse", "slack", "discord", "stackoverflow"])).default([]),
   /** Only these channel ids (as in the digest's `channelId`); empty means all. */
   channels: z.array(z.string()).default([]),
   /** Local send time for this person; overrides `digest.time`. */
   time: TimeOfDay.optional(),
   /** This person's first-response SLA; overrides `digest.slaHours` (channel SLAs still win). */
   slaHours: z.number().positive().optional(),
+}).refine((r) => r.email !== undefined || r.slack !== undefined, {
+  message: "a recipient needs an email, a slack target, or both",
+  path: ["email"],
 });
 export type Recipient = z.infer<typeof RecipientSchema>;
 
@@ -180,7 +243,24 @@ export const DigestConfigSchema = z.object({
   channelSlaHours: z.record(z.string(), z.number().positive()).default({}),
   /** At most this many questions in the email (all are in `--json`). */
   maxItems: z.number().int().positive().default(50),
-  recipients: z.array(RecipientSchema).default([]),
+  recipients: z
+    .array(RecipientSchema)
+    .default([])
+    // Two recipients with one id would share one daily send and one set of links.
+    .refine(
+      (rs) => {
+        // Runs even when a recipient failed its own checks: those are skipped here, reported there.
+        const ids = rs.flatMap((r) => {
+          try {
+            return [recipientId(r)];
+          } catch {
+            return [];
+          }
+        });
+        return new Set(ids).size === ids.length;
+      },
+      { message: "two recipients have the same email (or the same slack target without an email)" },
+    ),
 });
 export type DigestConfig = z.infer<typeof DigestConfigSchema>;
 
@@ -195,6 +275,8 @@ export const ActionsConfigSchema = z.object({
   baseUrl: z.url().optional(),
   /** How long "snooze" hides a question. */
   snoozeHours: z.number().positive().default(24),
+  /** How long the link to the whole queue (in every digest) works. */
+  queuePageTtlHours: z.number().int().min(1).max(24 * 30).default(168),
 });
 export type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
@@ -271,6 +353,14 @@ export const AwsConfigSchema = z.object({
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
     .optional(),
+  /**
+   * The SES identity the digest is sent from: `email` creates an address identity for
+   * `digest.from` (SES mails a verification link); `domain` creates a domain identity for its
+   * domain with Easy DKIM (the stack outputs the three CNAME records to publish), so mail passes
+   * DMARC; `existing` creates none and uses the identity already verified in the region (for a
+   * second stack, or an address verified by hand).
+   */
+  sesIdentity: z.enum(["email", "domain", "existing"]).default("email"),
   /** SES configuration set for the digest mail; absent lets CloudFormation name it. */
   sesConfigurationSetName: z
     .string()
@@ -316,6 +406,7 @@ export const ConfigSchema = z
         discourse: DiscourseSourceConfigSchema.optional(),
         slack: SlackSourceConfigSchema.optional(),
         discord: DiscordSourceConfigSchema.optional(),
+        stackoverflow: StackOverflowSourceConfigSchema.optional(),
       })
       .default({}),
     team: z.array(TeamMemberSchema).default([]),
@@ -327,7 +418,19 @@ export const ConfigSchema = z
     aws: AwsConfigSchema.default(AwsConfigSchema.parse({})),
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // chat.postMessage posts with the Slack source's bot token: no source, no token to post with.
+    config.digest.recipients.forEach((r, i) => {
+      if (r.slack && "channel" in r.slack && !config.sources.slack?.enabled) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["digest", "recipients", i, "slack", "channel"],
+          message: "posting to a channel needs the Slack source (sources.slack, enabled) and its bot token; or use slack.webhookSecretName",
+        });
+      }
+    });
+  });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -368,8 +471,3 @@ export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(ConfigSchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
 }
 
-/** Team roster lookup: is this platform login one of ours? */
-export function isRosterMember(config: Config, source: "github" | "discourse" | "slack" | "discord", login: string): boolean {
-  const needle = login.toLowerCase();
-  return config.team.some((m) => (m.identities[source] ?? []).some((id) => id.toLowerCase() === needle));
-}

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { InstantSchema, SourceSchema } from "./activity.ts";
 
 export const DigestItemSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ActorSchema, ChannelSchema, InstantSchema, SourceSchema } from "./activity.ts";
 
 export const ThreadStatusSchema = z.enum(["open", "answered", "closed", "deleted"]);

@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { parseConfigText, type Config } from "../model/config.ts";
+import * as z from "zod";
+import type { Config } from "../model/config.ts";
 
 /**
  * Read a Lambda's environment once at cold start; a missing variable fails fast with its name.
@@ -14,10 +14,27 @@ export function readEnv<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEn
   return result.data;
 }
 
+/**
+ * The config the stack inlined: `cdk synth` validated it with the zod schema (parseConfig, defaults
+ * filled in) and esbuild's define put the parsed object's JSON here, so a cold start only runs
+ * JSON.parse; no schema library is loaded (test/unit/runtime/env.test.ts pins that the result
+ * equals parseConfig of the input).
+ */
 export function configFromEnv(
   // Spelled out in full so esbuild's define can replace it with the inlined JSON text.
   text: string | undefined = process.env.COMMUNITY_SIGNALS_CONFIG,
 ): Config {
   if (!text) throw new Error("environment is incomplete: COMMUNITY_SIGNALS_CONFIG (the config JSON) is not set");
-  return parseConfigText(text, "COMMUNITY_SIGNALS_CONFIG");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`COMMUNITY_SIGNALS_CONFIG is not valid JSON: ${(err as Error).message}`);
+  }
+  const shape = parsed as Partial<Record<keyof Config, unknown>> | null;
+  // Not a validation (synth did that): a guard against a define that inlined something else.
+  if (typeof shape !== "object" || shape === null || typeof shape.sources !== "object" || !Array.isArray(shape.team)) {
+    throw new Error("COMMUNITY_SIGNALS_CONFIG is not a validated config (inline parseConfig's output at synth)");
+  }
+  return parsed as Config;
 }

@@ -5,6 +5,7 @@ import { discordAdapter } from "./discord/index.ts";
 import { discourseAdapter, replayRequest as discourseReplay } from "./discourse/index.ts";
 import { githubAdapter, replayRequest as githubReplay } from "./github/index.ts";
 import { createSlackAdapter, slackAdapter, replayRequest as slackReplay } from "./slack/index.ts";
+import { stackOverflowAdapter } from "./stackoverflow/index.ts";
 import type { ReplayRequestBuilder, SourceAdapter } from "./types.ts";
 
 /** Sources that push webhooks to `POST /webhooks/<source>`, with what `replay` needs to sign for them. */
@@ -19,10 +20,12 @@ export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = {
   ...Object.fromEntries(Object.entries(WEBHOOK_SOURCES).map(([source, entry]) => [source, entry.adapter])),
   // Discord pushes no messages over HTTP: a scheduled poller queues what it reads.
   discord: discordAdapter,
+  // Stack Exchange has no push API at all: its poller queues pages of questions.
+  stackoverflow: stackOverflowAdapter,
 };
 
 /** Sources read by a scheduled poller rather than pushed to the front door. */
-export const POLLED_SOURCES: readonly Source[] = ["discord"];
+export const POLLED_SOURCES: readonly Source[] = ["discord", "stackoverflow"];
 
 export interface EnabledSource {
   source: Source;
@@ -32,7 +35,7 @@ export interface EnabledSource {
   answerPolicy: AnswerPolicy;
 }
 
-const SOURCES: ReadonlySet<string> = new Set<Source>(["github", "discourse", "slack", "discord"]);
+const SOURCES: ReadonlySet<string> = new Set<Source>(["github", "discourse", "slack", "discord", "stackoverflow"]);
 
 /**
  * Whether a client-supplied name (a URL path segment) names a source. A set, not a property
@@ -47,7 +50,7 @@ export function enabledSource(config: Config, source: string): EnabledSource | n
   if (!isSource(source)) return null;
   const settings = Object.hasOwn(config.sources, source) ? config.sources[source] : undefined;
   const entry = Object.hasOwn(WEBHOOK_SOURCES, source) ? WEBHOOK_SOURCES[source] : undefined;
-  if (!settings?.enabled || !entry) return null;
+  if (!settings?.enabled || !entry || !("secretName" in settings)) return null;
   // Slack signs a timestamp; how stale a request may be is a per-install setting.
   const adapter = source === "slack" && config.sources.slack ? createSlackAdapter(config.sources.slack.maxClockSkewSeconds) : entry.adapter;
   return { source, adapter, replay: entry.replay, secretName: settings.secretName, answerPolicy: settings.answerPolicy };

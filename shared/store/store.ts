@@ -1,5 +1,7 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -11,6 +13,7 @@ import {
 import { ActivitySchema, type Activity } from "../model/activity.ts";
 import { ThreadSchema, type AnswerPolicy, type Thread } from "../model/thread.ts";
 import { ACTION_KINDS, foldThread, isActionActivity } from "../threads/index.ts";
+import { Leases } from "./leases.ts";
 import { NameCache } from "./names.ts";
 import { INDEXES } from "./table.ts";
 
@@ -31,6 +34,23 @@ export const threadPk = (threadId: string) => `THREAD#${threadId}`;
 const activityKey = (a: Activity) =>
   a.thread ? { PK: threadPk(a.thread.id), SK: `ACT#${a.id}` } : { PK: `ACT#${a.id}`, SK: "ACT" };
 const day = (instant: string) => instant.slice(0, 10);
+
+/**
+ * Activities and thread summaries keep their document deflated in one binary attribute: the
+ * JSON of an activity (1.2 to 1.7 KB with its excerpt and thread reference) deflates to well
+ * under 1 KB, so each write is one unit instead of two. Items written before this carry `data`
+ * as a map; both are read.
+ */
+const PACKED = "dz";
+const pack = (document: unknown) => ({ [PACKED]: deflateRawSync(JSON.stringify(document)) });
+function unpack(item: Record<string, unknown>): unknown {
+  const packed = item[PACKED];
+  if (packed instanceof Uint8Array) return JSON.parse(inflateRawSync(packed).toString("utf8"));
+  return item["data"];
+}
+
+/** BatchGetItem's limit per request. */
+const BATCH_GET_MAX = 100;
 
 /** Late-arrival markers live this long: far longer than any gap between two export runs. */
 const TOUCHED_TTL_SECONDS = 35 * 86_400;
@@ -72,6 +92,11 @@ export class SignalStore {
     return new NameCache(this.ddb, this.tableName);
   }
 
+  /** Leases that keep scheduled runs from overlapping: their own aggregate (leases.ts). */
+  get leases(): Leases {
+    return new Leases(this.ddb, this.tableName);
+  }
+
   /**
    * Store an activity idempotently by natural id; a newer version (edit) replaces an older
    * one, an equal or older one changes nothing.
@@ -85,7 +110,7 @@ export class SignalStore {
             ...activityKey(activity),
             type: "activity",
             version: activity.version,
-            data: activity,
+            ...pack(activity),
             GSI2PK: `ACTDAY#${day(activity.occurredAt)}`,
             GSI2SK: `${activity.occurredAt}#${activity.id}`,
             GSI3PK: `MEMBER#${activity.actor.id}`,
@@ -97,8 +122,9 @@ export class SignalStore {
           ReturnValues: "ALL_OLD",
         }),
       );
-      await this.markLateDays(activity, typeof replaced.Attributes?.GSI2PK === "string" ? replaced.Attributes.GSI2PK : null);
-      await this.indexForDigest(activity);
+      const previous = replaced.Attributes;
+      await this.markLateDays(activity, typeof previous?.GSI2PK === "string" ? previous.GSI2PK : null);
+      await this.indexForDigest(activity, previous ? (unpack(previous) as Activity) : null);
       return "stored";
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return "duplicate";
@@ -114,7 +140,7 @@ export class SignalStore {
       ExpressionAttributeValues: { ":pk": threadPk(threadId), ":act": "ACT#" },
       ConsistentRead: true,
     });
-    return items.map((item) => ActivitySchema.parse(item.data));
+    return items.map((item) => ActivitySchema.parse(unpack(item)));
   }
 
   async getThread(threadId: string): Promise<{ thread: Thread; rev: number } | null> {
@@ -126,7 +152,7 @@ export class SignalStore {
       }),
     );
     if (!res.Item) return null;
-    return { thread: ThreadSchema.parse(res.Item.data), rev: Number(res.Item.rev) };
+    return { thread: ThreadSchema.parse(unpack(res.Item)), rev: Number(res.Item.rev) };
   }
 
   /**
@@ -162,7 +188,7 @@ export class SignalStore {
           SK: "SUMMARY",
           type: "thread",
           rev: (expectedRev ?? 0) + 1,
-          data: thread,
+          ...pack(thread),
           ...(openQuestion ? { GSI1PK: OPEN_QUESTIONS_PK, GSI1SK: `${thread.createdAt}#${thread.id}` } : {}),
           ...(thread.isQuestion ? { GSI2PK: `QDAY#${day(thread.createdAt)}`, GSI2SK: `${thread.createdAt}#${thread.id}` } : {}),
         },
@@ -176,7 +202,11 @@ export class SignalStore {
     );
   }
 
-  /** Open question threads from the sparse index, oldest first. */
+  /**
+   * Open question threads from the sparse index (keys only), oldest first; the summaries are
+   * read from the table in batches. The index is eventually consistent, so a thread that left
+   * it a moment ago is dropped here by its current state.
+   */
   async openQuestions(filter: { instance?: string; channelId?: string; createdBefore?: string } = {}): Promise<Thread[]> {
     const values: Record<string, unknown> = { ":pk": OPEN_QUESTIONS_PK };
     let keyCondition = "GSI1PK = :pk";
@@ -184,21 +214,24 @@ export class SignalStore {
       keyCondition += " AND GSI1SK <= :before";
       values[":before"] = `${filter.createdBefore}#\uffff`;
     }
-    const items = await this.queryAll({
+    const keys = await this.queryAll({
       TableName: this.tableName,
       IndexName: INDEXES.openQuestions.indexName,
       KeyConditionExpression: keyCondition,
       ExpressionAttributeValues: values,
     });
-    return items
-      .map((item) => ThreadSchema.parse(item.data))
+    return (await this.batchGet(keys))
+      .map((item) => ThreadSchema.parse(unpack(item)))
       .filter(
         (t) =>
-          (!filter.instance || t.instance === filter.instance) && (!filter.channelId || t.channel.id === filter.channelId),
+          t.isQuestion &&
+          t.status === "open" &&
+          (!filter.instance || t.instance === filter.instance) &&
+          (!filter.channelId || t.channel.id === filter.channelId),
       );
   }
 
-  /** Question threads (any status) created in [from, to], one index partition per day. */
+  /** Question threads (any status) created in [from, to], one index partition (keys only) per day. */
   async questionsCreatedBetween(from: Date, to: Date): Promise<Thread[]> {
     const days: string[] = [];
     for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate())); d <= to; d = new Date(d.getTime() + 86_400_000)) {
@@ -216,7 +249,7 @@ export class SignalStore {
         }),
       ),
     );
-    return perDay.flat().map((item) => ThreadSchema.parse(item.data));
+    return (await this.batchGet(perDay.flat())).map((item) => ThreadSchema.parse(unpack(item)));
   }
 
   /**
@@ -275,9 +308,13 @@ export class SignalStore {
    * a digest under its day (`DIGESTACTIONS#<day>`, expiring after 30 days), and each question a
    * person opened under their id (`ASKER#<actor id>`, for the first-time asker mark).
    */
-  private async indexForDigest(activity: Activity): Promise<void> {
+  private async indexForDigest(activity: Activity, previous: Activity | null): Promise<void> {
     const thread = activity.thread;
     if (!thread) return;
+    const askerKey = (a: Activity | null) =>
+      a?.thread && a.kind === "thread_opened" && a.id === a.thread.id && a.thread.isQuestion && a.thread.author && !a.thread.author.isBot
+        ? `${a.thread.author.id}\u0000${a.thread.createdAt ?? a.occurredAt}`
+        : null;
     if (isActionActivity(activity)) {
       await this.ddb.send(
         new PutCommand({
@@ -295,7 +332,8 @@ export class SignalStore {
           },
         }),
       );
-    } else if (activity.kind === "thread_opened" && activity.id === thread.id && thread.isQuestion && thread.author && !thread.author.isBot) {
+    } else if (thread.author && askerKey(activity) !== null && askerKey(activity) !== askerKey(previous)) {
+      // An edit of an opening that was already marked (same asker, same creation time) writes nothing.
       const createdAt = thread.createdAt ?? activity.occurredAt;
       await this.ddb.send(
         new PutCommand({
@@ -369,6 +407,9 @@ export class SignalStore {
     return items.length;
   }
 
+  /** Late-arrival markers this process already wrote (a marker is the same item all day long). */
+  private readonly markersWritten = new Set<string>();
+
   private async markLateDays(activity: Activity, previousDayKey: string | null): Promise<void> {
     const received = day(activity.receivedAt);
     const days = new Set<string>();
@@ -376,6 +417,8 @@ export class SignalStore {
     const previous = previousDayKey?.startsWith("ACTDAY#") ? previousDayKey.slice("ACTDAY#".length) : null;
     if (previous && previous !== day(activity.occurredAt)) days.add(previous);
     for (const occurred of days) {
+      const marker = `${received}/${occurred}`;
+      if (this.markersWritten.has(marker)) continue;
       await this.ddb.send(
         new PutCommand({
           TableName: this.tableName,
@@ -387,6 +430,9 @@ export class SignalStore {
           },
         }),
       );
+      // Bounded: a long-lived process forgets the oldest days (a repeated write is only a cost).
+      if (this.markersWritten.size >= 1_000) this.markersWritten.clear();
+      this.markersWritten.add(marker);
     }
   }
 
@@ -402,7 +448,8 @@ export class SignalStore {
   }
 
   /**
-   * One UTC day's activities (by occurredAt) from the by-day index, in index order
+   * One UTC day's activities (by occurredAt) from the by-day index (keys only, the items read
+   * from the table in batches), in index order
    * (occurredAt, then id: a stable order), one page at a time so a large day never sits in
    * memory. The index is eventually consistent: a write from the last second may be missing.
    */
@@ -419,8 +466,8 @@ export class SignalStore {
           ExclusiveStartKey,
         }),
       );
-      const items = (page.Items ?? []) as Record<string, unknown>[];
-      if (items.length > 0) yield items.map((item) => ActivitySchema.parse(item.data));
+      const items = await this.batchGet((page.Items ?? []) as Record<string, unknown>[]);
+      if (items.length > 0) yield items.map((item) => ActivitySchema.parse(unpack(item)));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   }
@@ -462,18 +509,19 @@ export class SignalStore {
       ExpressionAttributeValues: { ":pk": threadPk(threadId), ":act": "ACT#" },
       ConsistentRead: true,
     })) {
-      const activity = ActivitySchema.parse(item.data);
+      const activity = ActivitySchema.parse(unpack(item));
       if (activity.thread?.author?.id !== actorId) continue;
+      const redacted: Activity = { ...activity, thread: { ...activity.thread, author: null } };
+      const { data: _legacy, ...rest } = item;
       try {
         await this.ddb.send(
-          new UpdateCommand({
+          new PutCommand({
             TableName: this.tableName,
-            Key: { PK: item.PK, SK: item.SK },
-            UpdateExpression: "SET #data.#thread.#author = :null",
+            Item: { ...rest, ...pack(redacted) },
             // Only if the same version is still stored (a concurrent edit would carry the author again).
             ConditionExpression: "#version = :version",
-            ExpressionAttributeNames: { "#data": "data", "#thread": "thread", "#author": "author", "#version": "version" },
-            ExpressionAttributeValues: { ":null": null, ":version": activity.version },
+            ExpressionAttributeNames: { "#version": "version" },
+            ExpressionAttributeValues: { ":version": activity.version },
           }),
         );
         changed++;
@@ -521,6 +569,27 @@ export class SignalStore {
         Item: { PK: "EXPORT#RUN", SK: "LAST", type: "export-run", receivedDay, at: at.toISOString() },
       }),
     );
+  }
+
+  /**
+   * The table's items for `keys` (any items carrying PK and SK, e.g. a keys-only index page), in
+   * the order given; keys whose item is gone are left out. Eventually consistent, like the index.
+   */
+  private async batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const id = (item: Record<string, unknown>) => `${String(item.PK)}\u0000${String(item.SK)}`;
+    const found = new Map<string, Record<string, unknown>>();
+    const wanted = [...new Map(keys.map((k) => [id(k), { PK: k.PK, SK: k.SK }])).values()];
+    for (let start = 0; start < wanted.length; start += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = wanted.slice(start, start + BATCH_GET_MAX);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 10) throw new Error(`BatchGetItem: ${pending.length} keys still unprocessed after ${attempt} attempts`);
+        const res = await this.ddb.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+        for (const item of res.Responses?.[this.tableName] ?? []) found.set(id(item), item);
+        pending = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return keys.map((k) => found.get(id(k))).filter((item): item is Record<string, unknown> => item !== undefined);
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

@@ -9,6 +9,7 @@
  * - digest action   DIGESTACTIONS#<yyyy-mm-dd> / <at>#<activityId>  (expires after 30 days)
  * - asked question  ASKER#<actorId> / <createdAt>#<threadId>       (first-time asker mark)
  * - poller cursor   CURSOR#<source>#<channel> / CURSOR  (value: the last position read)
+ * - lease           LEASE#<name> / LEASE  (holder, until in epoch ms: one scheduled run at a time; TTL a day after)
  * - late arrival    TOUCHED#<received yyyy-mm-dd> / DAY#<occurred yyyy-mm-dd>  (no index keys; TTL 35 days;
  *                   an export partition changed after its day: re-export it)
  * - export record   EXPORT#<table> / DAY#<yyyy-mm-dd>  (rows, bytes, key, schemaVersion, exportedAt)
@@ -26,7 +27,11 @@ export interface IndexDefinition {
   sortKey: string;
   /** Why the index exists (which access pattern of DESIGN.md it serves). */
   purpose: string;
-  /** ALL where readers need the item; KEYS_ONLY where they only need to find it (cheaper writes). */
+  /**
+   * ALL where readers need the item; KEYS_ONLY where they only need to find it (cheaper writes:
+   * a keys-only index is written only when its keys change, and then with a tiny item). Every
+   * index is keys only: its readers fetch the items they list with BatchGetItem.
+   */
   projection: "ALL" | "KEYS_ONLY";
 }
 
@@ -37,7 +42,7 @@ export const INDEXES = {
     partitionKey: "GSI1PK",
     sortKey: "GSI1SK",
     purpose: "open question threads, oldest first (digest)",
-    projection: "ALL",
+    projection: "KEYS_ONLY",
   },
   /** Question threads by creation day (metrics) and activities by day (export). */
   byDay: {
@@ -45,7 +50,7 @@ export const INDEXES = {
     partitionKey: "GSI2PK",
     sortKey: "GSI2SK",
     purpose: "question threads created per day (metrics); activities per day (export)",
-    projection: "ALL",
+    projection: "KEYS_ONLY",
   },
   /** One member's activities (to forget a person). */
   byMember: {

@@ -1,4 +1,4 @@
-import type { Activity, Actor, ThreadRef } from "../model/activity.ts";
+import { ACCEPTED_AT_UNKNOWN_TIME, type Activity, type Actor, type ThreadRef } from "../model/activity.ts";
 import type { AnswerPolicy, DigestAction, QuestionStatus, Thread, ThreadAction, ThreadStatus } from "../model/thread.ts";
 import { dedupeActivities } from "./dedupe.ts";
 import { assertInstant, compareInstants, compareStrings, maxBy, minBy } from "./order.ts";
@@ -117,13 +117,16 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
       !(accept.target !== null && removedIds.has(accept.target)) &&
       !unaccepts.some((un) => un.target === accept.target && compareInstants(un.occurredAt, accept.occurredAt) >= 0),
   );
-  const acceptance = maxBy(standingAcceptances, byTimeThenId);
+  // An acceptance at an unknown moment (a Slack ✅ read by backfill) answers, but gives no time.
+  const timedAcceptances = standingAcceptances.filter((a) => a.reason !== ACCEPTED_AT_UNKNOWN_TIME);
+  const acceptance = maxBy(timedAcceptances, byTimeThenId) ?? maxBy(standingAcceptances, byTimeThenId);
+  const acceptedAtKnown = acceptance !== undefined && acceptance.reason !== ACCEPTED_AT_UNKNOWN_TIME;
   // One rule for every signal that answers a question: a qualifying reply, or an accepted answer
   // (which answers under every policy) credited to someone other than the asker (a Slack ✅ with
   // no reply at all), is a response; the first of them is the first response, for the time to
   // first response, the SLA and the answered counts alike. An asker's own accepted answer is none.
   const firstResponse = minBy(
-    [firstReply, ...standingAcceptances.filter((a) => isQualifyingResponder(a.actor, ref.author, "any-reply"))].filter((a): a is Activity => a !== undefined),
+    [firstReply, ...timedAcceptances.filter((a) => isQualifyingResponder(a.actor, ref.author, "any-reply"))].filter((a): a is Activity => a !== undefined),
     byTimeThenId,
   );
 
@@ -191,7 +194,7 @@ export function foldThread(activities: readonly Activity[], policy: AnswerPolicy
     createdAt,
     firstResponseAt: firstResponse?.occurredAt ?? null,
     firstResponder: copyActor(firstResponse?.actor ?? null),
-    acceptedAt: acceptance?.occurredAt ?? null,
+    acceptedAt: acceptedAtKnown ? acceptance.occurredAt : null,
     acceptedAnswerBy: copyActor(acceptance?.actor ?? null),
     replyCount,
     lastActivityAt: (last ?? carrier).occurredAt,

@@ -9,14 +9,14 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
-import type { IConfigurationSet, IEmailIdentity } from "aws-cdk-lib/aws-ses";
+import type { IConfigurationSet } from "aws-cdk-lib/aws-ses";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Config } from "../../../shared/model/config.ts";
 import { ALL_INDEXES, type IndexDefinition, INDEXES } from "../../../shared/store/table.ts";
 
 /** The Lambda entry points under functions/<name>/handler.ts. */
-export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-discord" | "actions";
+export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-discord" | "poll-stackoverflow" | "actions";
 
 export interface SignalsFunctionProps {
   name: FunctionName;
@@ -31,7 +31,8 @@ export interface SignalsFunctionProps {
 }
 
 /**
- * read: GetItem and Query on the table and its indexes.
+ * read: GetItem and Query on the table and its indexes, and BatchGetItem on the table for the
+ *   items an index lists (every index is keys only: its readers fetch those items in batches).
  * digest-sends: read, plus PutItem and DeleteItem only on items whose partition key starts
  *   with DIGEST# (the digest's conditional send records and their release after a failed send).
  * write: read, plus PutItem on the table (the normaliser's activities and versioned summaries).
@@ -42,7 +43,7 @@ export interface SignalsFunctionProps {
  * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
  * IAM has no action of that name.
  */
-export type TableAccess = "read" | "digest-sends" | "write" | "export" | "cursors" | "thread-actions" | "names";
+export type TableAccess = "read" | "digest-sends" | "write" | "export" | "discord-poller" | "stackoverflow-poller" | "thread-actions" | "names" | "queue-page" | "names-read";
 
 interface TableGrant {
   /** On the table and on `indexes`. */
@@ -51,18 +52,28 @@ interface TableGrant {
   indexes?: readonly IndexDefinition[];
   tableOnly: string[];
   leadingKeys?: string[];
+  /**
+   * BatchGetItem on the table, only for items whose partition key matches one of these: the
+   * thread summaries and activities a keys-only index lists.
+   */
+  batchReads?: string[];
 }
 
+/** Partition keys of the items the keys-only indexes list: thread summaries and activities. */
+const ITEMS_LISTED_BY_INDEXES = ["THREAD#*", "ACT#*"];
+
 const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
-  read: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: [] },
+  read: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: [], batchReads: ITEMS_LISTED_BY_INDEXES },
   "digest-sends": {
     tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
+    batchReads: ["THREAD#*"],
     tableOnly: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
     leadingKeys: ["DIGEST#*"],
   },
   write: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: ["dynamodb:PutItem"] },
   export: {
     tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
+    batchReads: ITEMS_LISTED_BY_INDEXES,
     indexes: [INDEXES.byDay],
     tableOnly: ["dynamodb:PutItem"],
     leadingKeys: ["EXPORT#*"],
@@ -74,10 +85,27 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     tableOnly: ["dynamodb:PutItem"],
     leadingKeys: ["THREAD#*", "DIGESTACTIONS#*"],
   },
+  // The queue page (on the actions function) lists the open questions: a Query on their sparse
+  // (keys-only) index, then the summaries in batches.
+  "queue-page": { tableAndIndexes: ["dynamodb:Query"], indexes: [INDEXES.openQuestions], tableOnly: [], batchReads: ["THREAD#*"] },
+  // The queue page shows Slack names from the cache the digest fills; it never writes one.
+  "names-read": { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:BatchGetItem"], leadingKeys: ["NAME#*"] },
   // The digest's cache of platform names (NAME#<source>#<kind>#<id>), read in batches.
   names: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:BatchGetItem", "dynamodb:PutItem"], leadingKeys: ["NAME#*"] },
-  // The Discord poller reads and moves its cursors, nothing else.
-  cursors: { tableAndIndexes: [], indexes: [], tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"], leadingKeys: ["CURSOR#*"] },
+  // The Discord poller reads and moves its cursors, and takes the lease that keeps its runs apart.
+  "discord-poller": {
+    tableAndIndexes: [],
+    indexes: [],
+    tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    leadingKeys: ["CURSOR#discord#*", "LEASE#poll-discord"],
+  },
+  // The Stack Overflow poller: its own cursors and memory, and the lease that keeps its runs apart.
+  "stackoverflow-poller": {
+    tableAndIndexes: [],
+    indexes: [],
+    tableOnly: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    leadingKeys: ["CURSOR#stackoverflow#*", "LEASE#poll-stackoverflow"],
+  },
 };
 
 /**
@@ -169,6 +197,15 @@ export class SignalsFunction extends Construct {
     if (actions.tableAndIndexes.length > 0) {
       this.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: actions.tableAndIndexes, resources: [table.tableArn, ...indexArns] }),
+      );
+    }
+    if (actions.batchReads) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ["dynamodb:BatchGetItem"],
+          resources: [table.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": actions.batchReads } },
+        }),
       );
     }
     if (actions.tableOnly.length > 0) {
@@ -280,15 +317,27 @@ export class SignalsFunction extends Construct {
    * SES_CONFIGURATION_SET plus sending as `identity`. The set is also the identity's default,
    * so mail sent without naming it is still tracked.
    */
-  bindMailIdentity(identity: IEmailIdentity, configurationSet: IConfigurationSet): void {
+  /**
+   * May send mail from `from` only: SendEmail on any identity, under the condition that the
+   * sender is `from`. In the SES sandbox (every new account) SES also authorises the call on
+   * each recipient's verified identity, so a grant on the sender's identity alone is refused.
+   */
+  bindMailSender(from: string, configurationSet: IConfigurationSet): void {
     this.fn.addEnvironment("SES_CONFIGURATION_SET", configurationSet.configurationSetName);
-    identity.grantSendEmail(this.role);
+    const stack = Stack.of(this);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        resources: [stack.formatArn({ service: "ses", resource: "identity", resourceName: "*" })],
+        conditions: { StringEquals: { "ses:FromAddress": from } },
+      }),
+    );
     // SES v2 authorises SendEmail on the configuration set as well as on the identity.
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ["ses:SendEmail"],
         resources: [
-          Stack.of(this).formatArn({
+          stack.formatArn({
             service: "ses",
             resource: "configuration-set",
             resourceName: configurationSet.configurationSetName,
@@ -296,5 +345,10 @@ export class SignalsFunction extends Construct {
         ],
       }),
     );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]`,
+      reason: `SendEmail only with ses:FromAddress ${from}; the SES sandbox also checks each recipient's identity, which a grant on the sender's identity alone does not cover.`,
+    });
   }
+
 }

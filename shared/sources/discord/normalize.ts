@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
-import { DiscordSourceConfigSchema, isRosterMember } from "../../model/config.ts";
+import { isRosterMember, SOURCE_DEFAULTS } from "../../model/config-values.ts";
 import type { Config, DiscordSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { NormalizeError } from "../types.ts";
@@ -102,7 +102,7 @@ function normalizeMessages(envelope: Envelope, config: Config, score: ScoreQuest
   }
   // What the envelope as a whole must be: a page of messages from a known channel of a guild.
   const body = readWith(envelope, "body", MessagesBodySchema, raw);
-  const discord = config.sources.discord ?? DiscordSourceConfigSchema.parse({});
+  const discord = config.sources.discord ?? SOURCE_DEFAULTS.discord();
   const guildId = body.channel.guild_id ?? discord.guildId;
   if (!guildId) throw new NormalizeError("discord messages: no guild id in the body or the config", envelope.id);
   if (body.channel.type === "forum" && !body.thread) {

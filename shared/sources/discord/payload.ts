@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Just the parts of Discord REST objects that the poller and the normaliser read. Loose objects:

@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
-import { excerptOf, toInstant } from "../../model/activity.ts";
+import { BACKFILL_HEADER } from "../../backfill/types.ts";
+import { ACCEPTED_AT_UNKNOWN_TIME, excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
-import { DiscourseSourceConfigSchema, isRosterMember } from "../../model/config.ts";
+import { isRosterMember, SOURCE_DEFAULTS } from "../../model/config-values.ts";
 import type { Config, DiscourseSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { trimTrailingSlashes } from "../../text/index.ts";
@@ -63,7 +64,7 @@ function normalizeSupported(envelope: Envelope, config: Config, event: Discourse
   if (!parsed.ok) throw new NormalizeError(`discourse ${event}: ${parsed.reason}`, envelope.id);
 
   const instance = parseInstance(envelope, event);
-  const discourse = config.sources?.discourse ?? DiscourseSourceConfigSchema.parse({});
+  const discourse = config.sources?.discourse ?? SOURCE_DEFAULTS.discourse();
   if (!instanceAccepted(discourse, instance.base)) return [];
 
   const ctx: Context = { envelope, config, discourse, event, ...instance, receivedAt: toInstant(envelope.receivedAt) };
@@ -151,6 +152,8 @@ function solvedEvent(ctx: Context, post: P.DiscoursePost): Activity[] {
         url: postUrl(ctx, post),
         excerpt: postExcerpt(ctx, post),
         target: answerId,
+        // Backfill reads that an answer is accepted, not when: it answers, at no known moment.
+        ...(ctx.envelope.headers[BACKFILL_HEADER] === "1" ? { reason: ACCEPTED_AT_UNKNOWN_TIME } : {}),
       }),
     ];
   }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Just the parts of Discourse webhook payloads that normalize reads, as serialised by

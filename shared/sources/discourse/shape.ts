@@ -5,7 +5,7 @@
  * the body's one key is the event type (`topic`, `post`, `solved`) and that object must have the
  * fields normalize reads. Extra fields are always allowed.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues } from "../shape.ts";
 import * as P from "./payload.ts";
 

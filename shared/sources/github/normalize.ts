@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
-import { GitHubSourceConfigSchema, isRosterMember } from "../../model/config.ts";
+import { isRosterMember, SOURCE_DEFAULTS } from "../../model/config-values.ts";
 import type { Config, GitHubSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { NormalizeError } from "../types.ts";
@@ -63,7 +63,7 @@ function normalizeSupported(envelope: Envelope, config: Config): Activity[] {
   const where = actionName ? `${envelope.eventType}.${actionName}` : envelope.eventType;
 
   const base = readWith(envelope, where, P.RepositoryEventSchema, payload);
-  const github = config.sources?.github ?? GitHubSourceConfigSchema.parse({});
+  const github = config.sources?.github ?? SOURCE_DEFAULTS.github();
   if (!repositoryAccepted(github, base.repository.full_name)) return [];
 
   const ctx: Context = {

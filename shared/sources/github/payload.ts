@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Just the parts of GitHub payloads that normalize reads. Loose objects: real payloads carry

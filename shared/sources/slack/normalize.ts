@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
-import { excerptOf } from "../../model/activity.ts";
+import { ACCEPTED_AT_UNKNOWN_TIME, excerptOf } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
-import { SlackSourceConfigSchema, isRosterMember } from "../../model/config.ts";
+import { isRosterMember, SOURCE_DEFAULTS } from "../../model/config-values.ts";
 import type { Config, SlackSourceConfig } from "../../model/config.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import { trimTrailingSlashes } from "../../text/index.ts";
@@ -49,7 +49,7 @@ function normalizeSupported(envelope: Envelope, config: Config): Activity[] {
   const ctx: Context = {
     envelope,
     config,
-    slack: config.sources?.slack ?? SlackSourceConfigSchema.parse({}),
+    slack: config.sources?.slack ?? SOURCE_DEFAULTS.slack(),
     callback,
     team: callback.team_id,
     where: subtype ? `${event.type}.${subtype}` : event.type,
@@ -225,6 +225,8 @@ function reactionEvent(ctx: Context): Activity[] {
       version: slackTsVersion(at),
       url: ref.url,
       target,
+      // The fold takes it as answering, at no known moment: no first response, no answer time.
+      ...(event.community_signals_time_unknown ? { reason: ACCEPTED_AT_UNKNOWN_TIME } : {}),
     }),
   ];
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { isSlackTs } from "./timestamps.ts";
 
 /**
@@ -88,6 +88,11 @@ export const ReactionEventSchema = z.looseObject({
   item_user: z.string().optional(),
   item: z.looseObject({ type: z.string(), channel: z.string().optional(), ts: SlackTs.optional() }),
   event_ts: SlackTs.optional(),
+  /**
+   * Set only by backfill: Slack's history lists who reacted but not when, so `event_ts` is the
+   * message's own time (the earliest possible; a live event always wins over it).
+   */
+  community_signals_time_unknown: z.literal(true).optional(),
 });
 
 export const TokensRevokedEventSchema = z.looseObject({

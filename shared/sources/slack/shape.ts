@@ -4,7 +4,7 @@
  * delivery is acknowledged. Mirrors normalize.ts (keep the two together). Extra fields are
  * always allowed; a subtype normalize does not record is not read, so not checked.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues, quote } from "../shape.ts";
 import * as P from "./payload.ts";
 

@@ -364,6 +364,8 @@ describe("analytics resources", () => {
   it("grants the export function exactly its reads, its own records and its two prefixes", () => {
     expect(allowedActions(template, stack.export)).toEqual(
       [
+        // the day's activities listed by the keys-only by-day index
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",

@@ -148,7 +148,8 @@ describe("CommunitySignalsStack template", () => {
       ],
       Projection: { ProjectionType: index.projection },
     }));
-    expect(expected.map((i) => i.Projection.ProjectionType)).toEqual(["ALL", "ALL", "KEYS_ONLY"]);
+    // Keys only: an index is written only when its keys change; readers fetch the items in batches.
+    expect(expected.map((i) => i.Projection.ProjectionType)).toEqual(["KEYS_ONLY", "KEYS_ONLY", "KEYS_ONLY"]);
     const byName = (a: { IndexName: string }, b: { IndexName: string }) => a.IndexName.localeCompare(b.IndexName);
     expect([...table.GlobalSecondaryIndexes].sort(byName)).toEqual(expected.sort(byName));
     const attributes = (table.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).sort((a, b) =>
@@ -244,6 +245,24 @@ describe("CommunitySignalsStack template", () => {
     });
   });
 
+  it("may send mail only from digest.from, on any identity: the SES sandbox checks each recipient's too", () => {
+    const sends = roleStatements(template, stack.digest.role).filter((st) => [st.Action].flat().includes("ses:SendRawEmail"));
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.Condition).toEqual({ StringEquals: { "ses:FromAddress": "digest@signals.example.org" } });
+    expect(JSON.stringify(sends[0]!.Resource)).toMatch(/:identity\/\*"/);
+  });
+
+  it("alarms when the action links fail, and names the export schedule's dead-letter queue", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Errors", Dimensions: [{ Name: "FunctionName", Value: ref(stack.actions!.fn) }], Threshold: 1 });
+    template.hasOutput("ExportScheduleDeadLetterQueueUrl", { Value: ref(stack.analytics.deadLetterQueue) });
+  });
+
+  it("tags every resource but the dashboard, whose CloudFormation type takes no tags in several regions", () => {
+    const resources = Object.values(template.toJSON().Resources) as { Type: string; Properties?: { Tags?: unknown } }[];
+    expect(resources.filter((r) => r.Type === "AWS::CloudWatch::Dashboard").every((r) => r.Properties?.Tags === undefined)).toBe(true);
+    template.hasResourceProperties("AWS::SQS::Queue", { Tags: Match.arrayWith([{ Key: "app", Value: "community-signals" }]) });
+  });
+
   it("exposes the webhook, health and action routes only, payload 2.0, throttled and access-logged", () => {
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map((r) => r.Properties.RouteKey);
     expect(routes.sort()).toEqual(["GET /actions/{action}", "GET /health", "HEAD /actions/{action}", "POST /actions/{action}", "POST /webhooks/{source}"]);
@@ -315,6 +334,8 @@ describe("CommunitySignalsStack template", () => {
     );
     expect(allowedActions(template, stack.digest)).toEqual(
       [
+        // the open questions' and the week's question summaries, listed by the keys-only indexes
+        "dynamodb:BatchGetItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -329,7 +350,8 @@ describe("CommunitySignalsStack template", () => {
       ].sort(),
     );
     expect(allowedActions(template, stack.actions!)).toEqual(
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"].sort(),
+      // BatchGetItem: the queue page's open-question summaries (THREAD# items only)
+      ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"].sort(),
     );
     // It writes only into thread partitions (an action activity, the refolded summary) and the day's action index.
     const actionWrites = roleStatements(template, stack.actions!.role).filter((st) => [st.Action].flat().includes("dynamodb:PutItem"));
@@ -359,6 +381,26 @@ describe("CommunitySignalsStack template", () => {
     // The digest may only write and delete its own send records.
     const digestWrites = roleStatements(template, stack.digest.role).filter((s) => [s.Action].flat().includes("dynamodb:DeleteItem"));
     expect(digestWrites.map((s) => s.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["DIGEST#*"] } }]);
+  });
+});
+
+const BASE_INPUT_FOR_SES = { sources: { github: { enabled: true } }, digest: { from: "digest@acme.example" } };
+
+describe("CommunitySignalsStack: the SES sender identity", () => {
+  const input = (sesIdentity: "domain" | "existing") => ({ ...BASE_INPUT_FOR_SES, aws: { sesIdentity } });
+
+  it("domain: a domain identity with Easy DKIM, its three CNAME records in the outputs", () => {
+    const { template } = synthStack(input("domain"));
+    template.hasResourceProperties("AWS::SES::EmailIdentity", { EmailIdentity: "acme.example" });
+    for (const i of [1, 2, 3]) template.hasOutput(`SenderDkimRecord${i}`, Match.anyValue());
+  });
+
+  it("existing: creates no identity (a second one fails with AlreadyExists), and still sends from digest.from", () => {
+    const { stack, template } = synthStack(input("existing"));
+    template.resourceCountIs("AWS::SES::EmailIdentity", 0);
+    template.hasOutput("SenderIdentity", { Value: "digest@acme.example" });
+    const sends = roleStatements(template, stack.digest.role).filter((st) => [st.Action].flat().includes("ses:SendEmail") && st.Condition);
+    expect(sends.map((st) => st.Condition)).toEqual([{ StringEquals: { "ses:FromAddress": "digest@acme.example" } }]);
   });
 });
 

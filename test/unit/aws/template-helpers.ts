@@ -11,7 +11,7 @@ import { CommunitySignalsStack } from "../../../infra/aws/stack.ts";
 import { type ConfigInput, parseConfig } from "../../../shared/model/config.ts";
 
 /** Every functions/<name>/handler.ts the stack bundles; a missing one fails NodejsFunction. */
-export const STUB_HANDLERS: readonly FunctionName[] = ["ingest", "normalize", "digest", "export", "poll-discord", "actions"];
+export const STUB_HANDLERS: readonly FunctionName[] = ["ingest", "normalize", "digest", "export", "poll-discord", "poll-stackoverflow", "actions"];
 
 const tempDirs: string[] = [];
 export function tempDir(prefix: string): string {

@@ -90,7 +90,7 @@ function readmeProblems(file: string, text: string, docsFiles: string[]): Proble
 describe("docs", () => {
   it("has the pages the README promises", () => {
     expect(docsPages.map(rel)).toEqual(
-      expect.arrayContaining(["github", "discourse", "slack", "discord", "digest", "export", "aws", "cost", "configuration", "development"].map((n) => `docs/${n}.md`)),
+      expect.arrayContaining(["github", "discourse", "slack", "discord", "stackoverflow", "digest", "export", "aws", "cost", "configuration", "development"].map((n) => `docs/${n}.md`)),
     );
   });
 

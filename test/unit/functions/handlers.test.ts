@@ -33,7 +33,8 @@ function baseEnv(service: string): Record<string, string> {
     POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
     POWERTOOLS_METRICS_DISABLED: "false",
     POWERTOOLS_DEV: "false",
-    COMMUNITY_SIGNALS_CONFIG: JSON.stringify(CONFIG_INPUT),
+    // What the construct inlines: the config validated at synth (defaults filled in), as JSON.
+    COMMUNITY_SIGNALS_CONFIG: JSON.stringify(parseConfig(CONFIG_INPUT)),
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",

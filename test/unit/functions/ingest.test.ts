@@ -66,6 +66,9 @@ describe("ingest", () => {
     const discord = await ingest(request({ path: "/webhooks/discord" }));
     expect(discord.status).toBe(404);
     expect(JSON.parse(discord.body).error).toMatch(/polled on a schedule/);
+    const stackoverflow = await ingest(request({ path: "/webhooks/stackoverflow" }));
+    expect(stackoverflow.status).toBe(404);
+    expect(JSON.parse(stackoverflow.body).error).toMatch(/^stackoverflow is polled on a schedule/);
     expect((await ingest(request({ path: "/elsewhere" }))).status).toBe(404);
     expect((await ingest(request({ method: "PUT" }))).status).toBe(405);
     expect(sent).toEqual([]);

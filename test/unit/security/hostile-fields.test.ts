@@ -13,6 +13,7 @@ import { normalizeDiscordMessages } from "../../../shared/sources/discord/index.
 import { normalizeDiscourseEnvelope } from "../../../shared/sources/discourse/index.ts";
 import { normalizeGitHubEnvelope } from "../../../shared/sources/github/index.ts";
 import { normalizeSlackEnvelope } from "../../../shared/sources/slack/index.ts";
+import { normalizeStackOverflowEnvelope } from "../../../shared/sources/stackoverflow/index.ts";
 import { NormalizeError } from "../../../shared/sources/types.ts";
 import { MAX_NAME_LENGTH, MAX_TITLE_LENGTH, MAX_URL_LENGTH, boundedHttpUrl, truncate } from "../../../shared/text/index.ts";
 import * as digestFixtures from "../digest/fixtures.ts";
@@ -20,6 +21,7 @@ import * as discord from "../discord/helpers.ts";
 import * as discourse from "../discourse/helpers.ts";
 import * as github from "../github/helpers.ts";
 import * as slack from "../slack/helpers.ts";
+import * as stackoverflow from "../stackoverflow/helpers.ts";
 
 /** 150 KB of one line with no sentence end: the shape that once stalled the Slack title. */
 const HUGE = "Why does this happen ".repeat(Math.ceil(150_000 / 21)).slice(0, 150_000);
@@ -186,6 +188,36 @@ describe("Discord: hostile forum post and message", () => {
     expectBounded(activities);
     expect(activities[0]!.thread!.title.length).toBeLessThanOrEqual(120);
     expect(activities[0]!.url).toMatch(/^https:\/\/discord\.com\/channels\//);
+  });
+});
+
+describe("Stack Overflow: hostile question and answer", () => {
+  const config = stackoverflow.configWith();
+  const owner = stackoverflow.user(21044781, HUGE_NAME);
+
+  it("bounds a 150 KB title, body, name and tag", () => {
+    const tag = "t".repeat(150_000);
+    const q = stackoverflow.question(1, "2026-11-18T10:00:00Z", {
+      title: `${HUGE}&#10;[OVERDUE] fake line`,
+      body: `<p>${HUGE}</p>`,
+      owner,
+      tags: [tag],
+      answer_count: 1,
+      answers: [stackoverflow.answer(901, 1, "2026-11-18T11:00:00Z", owner, { body: `<a href="javascript:alert(1)">${HUGE}</a>` })],
+    });
+    const activities = normalizeStackOverflowEnvelope(stackoverflow.questionsEnvelope([q]), config);
+    expectBounded(activities);
+    expect(activities[0]!.thread!.title).not.toContain("\n");
+    // A tag is at most 35 characters on Stack Exchange; the channel (id and name) is cut to 64.
+    expect(activities[0]!.channel).toEqual({ id: "t".repeat(64), name: "t".repeat(64) });
+  });
+
+  it.each(BAD_URL_CASES)("drops a %s question link", (_label, url) => {
+    const q = stackoverflow.question(2, "2026-11-18T10:00:00Z", { link: url, answer_count: 1, answers: [stackoverflow.answer(902, 2, "2026-11-18T11:00:00Z")] });
+    const activities = normalizeStackOverflowEnvelope(stackoverflow.questionsEnvelope([q]), config);
+    expectBounded(activities);
+    expect(activities[0]!.url).toBeNull();
+    expect(activities[0]!.thread!.url).toBe("");
   });
 });
 

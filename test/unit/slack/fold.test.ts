@@ -199,3 +199,22 @@ describe("a team member's question reaction", () => {
     }
   });
 });
+
+describe("a ✅ read by backfill, whose moment Slack does not give", () => {
+  const untimed = () => {
+    const r = reaction("reaction_added", HELPER, ROOT_TS);
+    r["event"].community_signals_time_unknown = true;
+    return r;
+  };
+
+  it("answers, with no first response and no answer time; a live event for it wins", () => {
+    expect(fold([question(), untimed()])).toMatchObject({ status: "answered", acceptedAt: null, firstResponseAt: null, acceptedAnswerBy: { id: `slack:user:${HELPER}` } });
+    // A reply stays the first response.
+    expect(fold([question(), untimed(), replyBy(HELPER)])).toMatchObject({ status: "answered", firstResponseAt: "2026-11-16T12:15:00.000Z", acceptedAt: null });
+    // The live reaction event, whenever it arrives, gives the real moment.
+    const live = reaction("reaction_added", HELPER, "1794835000.000900");
+    for (const order of [[question(), untimed(), live], [live, question(), untimed()]]) {
+      expect(fold(order)).toMatchObject({ acceptedAt: "2026-11-16T13:16:40.000Z", firstResponseAt: "2026-11-16T13:16:40.000Z" });
+    }
+  });
+});

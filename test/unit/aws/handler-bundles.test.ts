@@ -1,0 +1,39 @@
+// What each Lambda bundle holds, from esbuild's metafile with the construct's settings (the
+// bench's copy of them): the cold start loads no config schema and no library it never calls.
+// Sizes and import times are measured by `npm run bench -- bundles`, not here.
+import { build, type Metafile } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { cdkEquivalentOptions, FUNCTIONS } from "../../../bench/bundles.ts";
+import { readFileSync } from "node:fs";
+import { parseConfigText } from "../../../shared/model/config.ts";
+
+const PROJECT_ROOT = new URL("../../../", import.meta.url).pathname;
+const config = parseConfigText(readFileSync(`${PROJECT_ROOT}community-signals.config.json`, "utf8"));
+
+async function inputsOf(name: string): Promise<string[]> {
+  const result = await build({
+    ...cdkEquivalentOptions(config),
+    entryPoints: [`${PROJECT_ROOT}functions/${name}/handler.ts`],
+    outfile: `/nonexistent/${name}/index.mjs`,
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const outputs = (result.metafile as Metafile).outputs;
+  const main = Object.entries(outputs).find(([file]) => file.endsWith(".mjs"))?.[1];
+  if (!main) throw new Error(`no bundle for ${name}`);
+  // Only modules that kept code in the bundle (an import esbuild dropped does not count).
+  return Object.entries(main.inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([file]) => file);
+}
+
+describe.each(FUNCTIONS)("the %s bundle", (name) => {
+  it("inlines the validated config instead of loading the zod config schema", async () => {
+    const inputs = await inputsOf(name);
+    expect(inputs.some((file) => file.endsWith(`functions/${name}/handler.ts`))).toBe(true);
+    expect(inputs.filter((file) => file.endsWith("shared/model/config.ts"))).toEqual([]);
+    // `import { z } from "zod"` keeps every locale and the JSON Schema converter; the namespace import does not.
+    expect(inputs.filter((file) => file.includes("node_modules/zod/") && file.includes("/locales/") && !file.endsWith("/en.js"))).toEqual([]);
+  }, 60_000);
+});
