@@ -35,7 +35,8 @@ export interface SignalsFunctionProps {
  *   items an index lists (every index is keys only: its readers fetch those items in batches).
  * digest-sends: read, plus PutItem and DeleteItem only on items whose partition key starts
  *   with DIGEST# (the digest's conditional send records and their release after a failed send).
- * write: read, plus PutItem on the table (the normaliser's activities and versioned summaries).
+ * write: GetItem and Query on the table only (no index: the normaliser never queries one), plus
+ *   PutItem (the normaliser's activities and versioned summaries).
  * export: GetItem and Query on the table (thread summaries, late-arrival markers, its run
  *   records) and on the by-day index only, plus PutItem only on items whose partition key starts
  *   with EXPORT# (what it exported, and its last run). Forgetting a member (member index,
@@ -70,7 +71,8 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     tableOnly: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
     leadingKeys: ["DIGEST#*"],
   },
-  write: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], tableOnly: ["dynamodb:PutItem"] },
+  // The normaliser reads and writes thread partitions and its own markers: it queries no index.
+  write: { tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"], indexes: [], tableOnly: ["dynamodb:PutItem"] },
   export: {
     tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
     batchReads: ITEMS_LISTED_BY_INDEXES,

@@ -257,6 +257,14 @@ describe("CommunitySignalsStack template", () => {
     template.hasOutput("ExportScheduleDeadLetterQueueUrl", { Value: ref(stack.analytics.deadLetterQueue) });
   });
 
+  it("lets the normaliser query the table only: it never reads an index", () => {
+    const resources = roleStatements(template, stack.normalize.role)
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith("dynamodb:")))
+      .flatMap((st) => [st.Resource].flat());
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) expect(resource).toEqual(arnOf(stack.table.table));
+  });
+
   it("tags every resource but the dashboard, whose CloudFormation type takes no tags in several regions", () => {
     const resources = Object.values(template.toJSON().Resources) as { Type: string; Properties?: { Tags?: unknown } }[];
     expect(resources.filter((r) => r.Type === "AWS::CloudWatch::Dashboard").every((r) => r.Properties?.Tags === undefined)).toBe(true);
