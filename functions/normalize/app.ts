@@ -5,7 +5,7 @@ import type { Config } from "../../shared/model/config.ts";
 import { EnvelopeSchema, type Envelope } from "../../shared/model/envelope.ts";
 import { ADAPTERS, answerPolicyFor } from "../../shared/sources/index.ts";
 import type { SkippedItem } from "../../shared/sources/types.ts";
-import type { SignalStore } from "../../shared/store/store.ts";
+import type { SignalStore, ThreadSnapshot } from "../../shared/store/store.ts";
 
 /** A record that can never succeed (not an envelope, malformed payload). Retrying will not help. */
 export class PermanentRecordError extends Error {
@@ -80,14 +80,25 @@ export async function normalizeEnvelope(
     if ((err as Error).name === "NormalizeError") throw new PermanentRecordError((err as Error).message);
     throw err;
   }
+  // Each thread is read once, before anything is put: an activity already stored at this
+  // version or a newer one is not written again (a redelivery costs reads, no writes), and the
+  // refold starts from that read plus what this envelope added, not from a second read.
+  const threadIds = [...new Set(activities.flatMap((a) => (a.thread ? [a.thread.id] : [])))];
+  const snapshots = new Map<string, ThreadSnapshot>();
+  for (const threadId of threadIds) snapshots.set(threadId, await deps.store.readThread(threadId));
   let stored = 0;
   for (const activity of activities) {
-    if ((await deps.store.putActivity(activity)) === "stored") stored++;
+    const snapshot = activity.thread ? snapshots.get(activity.thread.id) : undefined;
+    const known = snapshot?.activities.find((a) => a.id === activity.id);
+    if (known && known.version >= activity.version) continue;
+    if ((await deps.store.putActivity(activity)) === "stored") {
+      stored++;
+      snapshot?.activities.push(activity);
+    }
   }
   // Refold even when nothing was new: a crash between the two writes heals on redelivery.
-  const threadIds = [...new Set(activities.flatMap((a) => (a.thread ? [a.thread.id] : [])))];
   for (const threadId of threadIds) {
-    await deps.store.refreshThread(threadId, answerPolicyFor(deps.config, envelope.source));
+    await deps.store.refreshThread(threadId, answerPolicyFor(deps.config, envelope.source), snapshots.get(threadId));
   }
   return { activities, stored, skipped };
 }

@@ -19,6 +19,12 @@ import { INDEXES } from "./table.ts";
 
 export type PutOutcome = "stored" | "duplicate";
 
+/** A thread's summary (null before its first fold) and its stored activities, read together. */
+export interface ThreadSnapshot {
+  stored: { thread: Thread; rev: number } | null;
+  activities: Activity[];
+}
+
 export interface ThreadUpdate {
   thread: Thread | null;
   /** False when the recomputed summary equalled the stored one (a duplicate delivery). */
@@ -155,13 +161,22 @@ export class SignalStore {
     return { thread: ThreadSchema.parse(unpack(res.Item)), rev: Number(res.Item.rev) };
   }
 
+  /** A thread as stored now: its summary (with its revision) and its activities. */
+  async readThread(threadId: string): Promise<ThreadSnapshot> {
+    const [stored, activities] = await Promise.all([this.getThread(threadId), this.threadActivities(threadId)]);
+    return { stored, activities };
+  }
+
   /**
    * Recompute a thread from the set of its activities and store the summary, guarded by a
-   * revision number so two writers on the same thread cannot lose an update.
+   * revision number so two writers on the same thread cannot lose an update. `known` is a
+   * snapshot read before this writer's own activities were put, plus those activities: the
+   * first attempt folds it instead of reading again (the revision read with it still guards
+   * the write; on a conflict the thread is read afresh).
    */
-  async refreshThread(threadId: string, policy: AnswerPolicy): Promise<ThreadUpdate> {
+  async refreshThread(threadId: string, policy: AnswerPolicy, known?: ThreadSnapshot): Promise<ThreadUpdate> {
     for (let attempt = 1; attempt <= MAX_THREAD_ATTEMPTS; attempt++) {
-      const [stored, activities] = await Promise.all([this.getThread(threadId), this.threadActivities(threadId)]);
+      const { stored, activities } = attempt === 1 && known ? known : await this.readThread(threadId);
       const folded = foldThread(activities, policy);
       if (!folded) return { thread: null, changed: false };
       // Parsing gives the summary a canonical key order, so equal threads compare equal.
