@@ -30,6 +30,7 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import type { ScopeBackfillResult, SourceBackfill, SourceBackfillDeps, SourceBackfillResult } from "../../backfill/types.ts";
+import { formatTimeIdsCursor, parseTimeIdsCursor, type TimeIdsCursor } from "../../backfill/cursor.ts";
 import { BACKFILL_HEADER, timeFraction } from "../../backfill/types.ts";
 import { toInstant } from "../../model/activity.ts";
 import { DiscourseSourceConfigSchema, type Config, type DiscourseSourceConfig } from "../../model/config.ts";
@@ -428,24 +429,6 @@ function canHoldQuestions(discourse: DiscourseSourceConfig, c: Category): boolea
 // ---------------------------------------------------------------------------------------------
 // Cursors
 
-interface Cursor {
-  at: number;
-  ids: Set<number>;
-}
-
-/** `2026-11-20T10:00:00.000Z 123,456`: the last `bumped_at` sent, then the topic ids sent at that instant. */
-export function parseCursor(value: string | null): Cursor | null {
-  if (!value) return null;
-  const [when = "", ids = ""] = value.split(" ");
-  const at = Date.parse(when);
-  if (Number.isNaN(at)) return null;
-  return { at, ids: new Set(ids.split(",").filter(Boolean).map(Number)) };
-}
-
-function formatCursor(c: Cursor): string {
-  return `${new Date(c.at).toISOString()} ${[...c.ids].join(",")}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Envelopes: what the live webhooks would have carried
 
@@ -678,7 +661,7 @@ async function backfillCategory(
   sync: () => void,
 ): Promise<void> {
   const key = `${ctx.host}#${category.id}`;
-  const cursor = parseCursor(await deps.cursors.get(key));
+  const cursor = parseTimeIdsCursor(await deps.cursors.get(key));
   const floor = Math.max(deps.since.getTime(), cursor?.at ?? Number.NEGATIVE_INFINITY);
   const progress = (fraction: number | null) => {
     sync();
@@ -723,7 +706,7 @@ async function backfillCategory(
 
   // Then oldest bump first, so the cursor only moves forward.
   const queue = [...wanted.values()].sort((a, b) => Date.parse(a.bumped_at) - Date.parse(b.bumped_at) || a.id - b.id);
-  let last: Cursor | null = cursor;
+  let last: TimeIdsCursor | null = cursor;
   for (const item of queue) {
     const read = await readTopic(reader, ctx, item.id, deps.log);
     if (read) {
@@ -739,7 +722,7 @@ async function backfillCategory(
     const at = Date.parse(item.bumped_at);
     if (!last || at > last.at) last = { at, ids: new Set([item.id]) };
     else if (at === last.at) last.ids.add(item.id);
-    if (!deps.dryRun) await deps.cursors.set(key, formatCursor(last), deps.now());
+    if (!deps.dryRun) await deps.cursors.set(key, formatTimeIdsCursor(last), deps.now());
     progress(timeFraction(deps.since, deps.now(), at));
   }
   state.done = true;

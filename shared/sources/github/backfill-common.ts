@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ScopeBackfillResult, SourceBackfillDeps } from "../../backfill/types.ts";
+import { formatTimeIdsCursor, isoSeconds, parseTimeIdsCursor, type TimeIdsCursor } from "../../backfill/cursor.ts";
 import { BACKFILL_HEADER, timeFraction } from "../../backfill/types.ts";
 import type { Envelope } from "../../model/envelope.ts";
 import type { GitHubSupportedEvent } from "./classify.ts";
@@ -135,27 +136,13 @@ export class RepoRun {
 }
 
 /** How far a list was sent: the last `updated_at` sent, and the ids sent at that instant. */
-export interface Cursor {
-  at: number;
-  ids: Set<number>;
-}
-
-/** `2026-11-20T10:00:00Z 123,456`: the last `updated_at` sent, then the ids sent at that instant. */
-export function parseCursor(value: string | null): Cursor | null {
-  if (!value) return null;
-  const [when = "", ids = ""] = value.split(" ");
-  const at = Date.parse(when);
-  if (Number.isNaN(at)) return null;
-  return { at, ids: new Set(ids.split(",").filter(Boolean).map(Number)) };
-}
-
-export function formatCursor(c: Cursor): string {
-  return `${isoSeconds(c.at)} ${[...c.ids].join(",")}`;
-}
+export type Cursor = TimeIdsCursor;
+export { isoSeconds };
+export { formatTimeIdsCursor as formatCursor, parseTimeIdsCursor as parseCursor };
 
 /** Where a list starts: the later of `--since` and the stored cursor (null: at `--since`, nothing to skip). */
 export async function startOf(deps: SourceBackfillDeps, key: string): Promise<{ from: number; cursor: Cursor | null }> {
-  const cursor = parseCursor(await deps.cursors.get(key));
+  const cursor = parseTimeIdsCursor(await deps.cursors.get(key));
   const since = deps.since.getTime();
   return cursor && cursor.at > since ? { from: cursor.at, cursor } : { from: since, cursor: null };
 }
@@ -175,7 +162,3 @@ export function advance(cursor: Cursor | null, items: Iterable<{ at: number; id:
   return last;
 }
 
-/** `2026-11-20T10:00:00Z`: GitHub's own form of an instant. */
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
-}

@@ -242,7 +242,7 @@ describe("backfillDiscourse", () => {
 
   it("a second run from the same cursors sends nothing; one without them changes no thread", async () => {
     const first = await run();
-    expect(first.cursors.values.get(`${host}#5`)).toMatch(/^2026-11-22T09:30:00\.000Z \d+$/);
+    expect(first.cursors.values.get(`${host}#5`)).toMatch(/^2026-11-22T09:30:00Z \d+$/);
     forum.requests.length = 0;
     const again = await run({ cursors: first.cursors });
     expect(again.result.envelopes).toBe(0);
@@ -305,7 +305,7 @@ describe("backfillDiscourse", () => {
     expect(first.result.stopped).toMatchObject({ scope: `${host}/c/support/5` });
     expect(first.result.stopped?.reason).toMatch(/500.*after 2 retries.*resumes where it stopped/);
     // The accepted topic (bumped on the 17th), the busy one (18th) and the unanswered one (19th, 10:00) were sent before the staff one (19th, 12:00) failed.
-    expect(first.cursors.values.get(`${host}#5`)).toMatch(/^2026-11-19T10:00:00\.000Z /);
+    expect(first.cursors.values.get(`${host}#5`)).toMatch(/^2026-11-19T10:00:00Z /);
     expect(first.result.scopes.map((s) => s.done)).toEqual([false]);
     const second = await run({ cursors: first.cursors });
     expect(second.result.stopped).toBeNull();
