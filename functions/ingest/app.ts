@@ -4,7 +4,8 @@ import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
 import { EnvelopeTooLargeError, MESSAGE_ATTRIBUTE_HEADROOM_BYTES, serializeEnvelope } from "../../shared/queue/envelope-queue.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
-import { enabledSource, isSource, POLLED_SOURCES } from "../../shared/sources/index.ts";
+// The door only (verify, classify): the ingest bundle carries no normaliser.
+import { enabledDoor, isSource, POLLED_SOURCES } from "../../shared/sources/door.ts";
 import { quote } from "../../shared/sources/shape.ts";
 import type { Classification, HttpAnswer, VerifyResult, WebhookRequest } from "../../shared/sources/types.ts";
 
@@ -79,7 +80,7 @@ export function createIngest(deps: IngestDeps): (request: IngestRequest) => Prom
     if (request.method !== "POST") {
       return { ...json(405, { error: "webhooks are delivered with POST" }), headers: { "content-type": "application/json", allow: "POST" } };
     }
-    const source = enabledSource(deps.config, sourceName);
+    const source = enabledDoor(deps.config, sourceName);
     if (!source) {
       // The path segment is the client's: it is a count's key only when it names a source.
       if (isSource(sourceName)) deps.observer?.outcome(sourceName, "not_found", "source not enabled");

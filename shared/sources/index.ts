@@ -6,6 +6,7 @@ import { discourseAdapter, replayRequest as discourseReplay } from "./discourse/
 import { githubAdapter, replayRequest as githubReplay } from "./github/index.ts";
 import { createSlackAdapter, slackAdapter, replayRequest as slackReplay } from "./slack/index.ts";
 import { stackOverflowAdapter } from "./stackoverflow/index.ts";
+import { isSource } from "./door.ts";
 import type { ReplayRequestBuilder, SourceAdapter } from "./types.ts";
 
 /** Sources that push webhooks to `POST /webhooks/<source>`, with what `replay` needs to sign for them. */
@@ -24,8 +25,7 @@ export const ADAPTERS: Partial<Record<Source, SourceAdapter>> = {
   stackoverflow: stackOverflowAdapter,
 };
 
-/** Sources read by a scheduled poller rather than pushed to the front door. */
-export const POLLED_SOURCES: readonly Source[] = ["discord", "stackoverflow"];
+export { isSource, POLLED_SOURCES } from "./door.ts";
 
 export interface EnabledSource {
   source: Source;
@@ -33,16 +33,6 @@ export interface EnabledSource {
   replay: ReplayRequestBuilder;
   secretName: string;
   answerPolicy: AnswerPolicy;
-}
-
-const SOURCES: ReadonlySet<string> = new Set<Source>(["github", "discourse", "slack", "discord", "stackoverflow"]);
-
-/**
- * Whether a client-supplied name (a URL path segment) names a source. A set, not a property
- * lookup: `constructor`, `__proto__` or `toString` must never find something on Object.prototype.
- */
-export function isSource(name: string): name is Source {
-  return SOURCES.has(name);
 }
 
 /** A webhook source as configured, or null when it is absent, disabled, polled or not supported. */

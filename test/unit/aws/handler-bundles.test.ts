@@ -37,3 +37,15 @@ describe.each(FUNCTIONS)("the %s bundle", (name) => {
     expect(inputs.filter((file) => file.includes("node_modules/zod/") && file.includes("/locales/") && !file.endsWith("/en.js"))).toEqual([]);
   }, 60_000);
 });
+
+describe("the ingest bundle", () => {
+  it("holds the door (signatures, classification, shape checks) and no normaliser or question classifier", async () => {
+    const inputs = await inputsOf("ingest");
+    for (const source of ["github", "discourse", "slack"]) {
+      expect(inputs.some((file) => file.endsWith(`shared/sources/${source}/verify.ts`)), source).toBe(true);
+      expect(inputs.some((file) => file.endsWith(`shared/sources/${source}/classify.ts`)), source).toBe(true);
+    }
+    expect(inputs.filter((file) => /shared\/sources\/[a-z]+\/normalize\.ts$/.test(file))).toEqual([]);
+    expect(inputs.filter((file) => file.includes("question-classifier") || file.endsWith("question-weights.json"))).toEqual([]);
+  }, 60_000);
+});

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createIngest } from "../../../functions/ingest/app.ts";
 import { fixedClock } from "../../../shared/runtime/clock.ts";
 import { EnvSecretResolver } from "../../../shared/secrets/resolver.ts";
-import { githubAdapter } from "../../../shared/sources/github/index.ts";
+import { DOOR_ADAPTERS } from "../../../shared/sources/door.ts";
 import { config, door, errorOf, NOW, SECRETS, signed, validPayload } from "./helpers.ts";
 
 afterEach(() => {
@@ -13,7 +13,7 @@ afterEach(() => {
 
 describe("answers to clients", () => {
   it("a door step that throws is a 500 without the exception's text, which is logged instead", async () => {
-    vi.spyOn(githubAdapter, "classify").mockImplementation(() => {
+    vi.spyOn(DOOR_ADAPTERS.github, "classify").mockImplementation(() => {
       throw new TypeError("Cannot read properties of undefined (reading 'secret-internals')");
     });
     const { ingest, sent, outcomes } = door();
@@ -26,7 +26,7 @@ describe("answers to clients", () => {
   });
 
   it("a signature check that throws is a 500 the same way", async () => {
-    vi.spyOn(githubAdapter, "verify").mockRejectedValue(new Error("ECONNRESET at internal.host:4242"));
+    vi.spyOn(DOOR_ADAPTERS.github, "verify").mockRejectedValue(new Error("ECONNRESET at internal.host:4242"));
     const { ingest } = door();
     const answer = await ingest(signed("github", JSON.stringify(validPayload("github"))));
     expect(answer.status).toBe(500);
