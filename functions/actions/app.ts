@@ -10,7 +10,7 @@ import { renderQueuePage } from "../../shared/digest/page.ts";
 import type { CachedName } from "../../shared/store/names.ts";
 import { safeHttpUrl } from "../../shared/text/index.ts";
 import type { SecretResolver } from "../../shared/secrets/resolver.ts";
-import { answerPolicyFor } from "../../shared/sources/index.ts";
+import { answerPolicyFor } from "../../shared/model/config-values.ts";
 import type { HttpAnswer } from "../../shared/sources/types.ts";
 
 /** What the actions route needs from the store (SignalStore has it). */

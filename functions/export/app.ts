@@ -9,7 +9,7 @@ import { activityRow, threadRow } from "../../shared/export/rows.ts";
 import { EXPORT_TABLES, PARTITION_KEY, SCHEMA_VERSION, type ExportTableName } from "../../shared/export/schema.ts";
 import type { ExportSink } from "../../shared/export/sink.ts";
 import { openTableWriter, type ExportFormat } from "../../shared/export/writers.ts";
-import { answerPolicyFor } from "../../shared/sources/index.ts";
+import { answerPolicyFor } from "../../shared/model/config-values.ts";
 import type { ExportRecord, SignalStore } from "../../shared/store/store.ts";
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Envelope } from "../../shared/model/envelope.ts";
-import { pollDiscord, type CursorStore, type PollReport } from "../../shared/sources/discord/index.ts";
+// The poller alone: reading is not normalising, so the bundle carries no normaliser or classifier.
+import { pollDiscord, type CursorStore, type PollReport } from "../../shared/sources/discord/poller.ts";
 import { runExclusively } from "../../shared/store/leases.ts";
 import type { SignalStore } from "../../shared/store/store.ts";
 

@@ -7,7 +7,7 @@ import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
-import { DiscordPollAbortedError } from "../../shared/sources/discord/index.ts";
+import { DiscordPollAbortedError } from "../../shared/sources/discord/poller.ts";
 import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { discordTokenFrom, runDiscordPoll, type DiscordPollOutcome } from "./app.ts";

@@ -12,6 +12,8 @@ import type {
   SlackSourceConfig,
   StackOverflowSourceConfig,
 } from "./config.ts";
+import type { Source } from "./activity.ts";
+import type { AnswerPolicy } from "./thread.ts";
 
 /**
  * A recipient's stable id, for the daily send claims, the signed links and `--recipient`: the
@@ -100,3 +102,9 @@ export const SOURCE_DEFAULTS = {
     answerPolicy: "any-reply",
   }),
 };
+
+/** The answer policy a source's threads are folded with (the default when not configured). */
+export function answerPolicyFor(config: Pick<Config, "sources">, source: Source): AnswerPolicy {
+  const settings: { answerPolicy?: AnswerPolicy } | undefined = config.sources[source];
+  return settings?.answerPolicy ?? "any-reply";
+}

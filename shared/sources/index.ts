@@ -53,7 +53,5 @@ export function enabledWebhookSources(config: Config): EnabledSource[] {
     .filter((s): s is EnabledSource => s !== null);
 }
 
-/** The answer policy a source's threads are folded with (the default when not configured). */
-export function answerPolicyFor(config: Config, source: Source): AnswerPolicy {
-  return config.sources[source]?.answerPolicy ?? "any-reply";
-}
+// Kept in the adapter-free config lookups, so functions that only fold threads bundle no adapter.
+export { answerPolicyFor } from "../model/config-values.ts";

@@ -49,3 +49,11 @@ describe("the ingest bundle", () => {
     expect(inputs.filter((file) => file.includes("question-classifier") || file.endsWith("question-weights.json"))).toEqual([]);
   }, 60_000);
 });
+
+describe.each(FUNCTIONS.filter((name) => name !== "normalize" && name !== "ingest"))("the %s bundle", (name) => {
+  it("holds no source normaliser and no question classifier: only the normaliser turns payloads into activities", async () => {
+    const inputs = await inputsOf(name);
+    expect(inputs.filter((file) => /shared\/sources\/[a-z]+\/normalize\.ts$/.test(file))).toEqual([]);
+    expect(inputs.filter((file) => file.includes("question-classifier") || file.endsWith("question-weights.json"))).toEqual([]);
+  }, 60_000);
+});
