@@ -20,13 +20,13 @@ const IMPORT_RUNS = 9;
  * the DynamoDB and SQS clients, see FLOOR_HANDLER), both measured in the same run.
  */
 export const BUNDLE_BUDGETS: Record<FunctionName, { bytes: number; importRatioToFloor: number }> = {
-  ingest: { bytes: 825_000, importRatioToFloor: 2.1 },
+  ingest: { bytes: 675_000, importRatioToFloor: 2.0 },
   normalize: { bytes: 900_000, importRatioToFloor: 2.2 },
   digest: { bytes: 1_025_000, importRatioToFloor: 2.6 },
-  export: { bytes: 900_000, importRatioToFloor: 2.0 },
-  "poll-discord": { bytes: 700_000, importRatioToFloor: 1.7 },
-  "poll-stackoverflow": { bytes: 600_000, importRatioToFloor: 1.6 },
-  actions: { bytes: 750_000, importRatioToFloor: 1.7 },
+  export: { bytes: 725_000, importRatioToFloor: 2.0 },
+  "poll-discord": { bytes: 600_000, importRatioToFloor: 1.8 },
+  "poll-stackoverflow": { bytes: 600_000, importRatioToFloor: 1.8 },
+  actions: { bytes: 575_000, importRatioToFloor: 1.7 },
 };
 
 /**
