@@ -7,6 +7,7 @@ import { EnvelopeSchema, type Envelope } from "../../../shared/model/envelope.ts
 import { backfillDiscordWith } from "../../../shared/sources/discord/backfill.ts";
 import { DiscordClient } from "../../../shared/sources/discord/index.ts";
 import { FakeDiscord, fakeClock, type FakeClock } from "../../support/fake-discord.ts";
+import { memoryCursors } from "../../support/memory-cursors.ts";
 import { GUILD, HELP, felix, message, priya } from "../../unit/discord/helpers.ts";
 import type { Json } from "../../unit/discord/helpers.ts";
 
@@ -20,15 +21,7 @@ afterEach(async () => {
   fake = null;
 });
 
-class MemoryCursors {
-  readonly values = new Map<string, string>();
-  async get(key: string) {
-    return this.values.get(key) ?? null;
-  }
-  async set(key: string, value: string) {
-    this.values.set(key, value);
-  }
-}
+type MemoryCursors = ReturnType<typeof memoryCursors>;
 
 async function start(): Promise<{ fake: FakeDiscord; clock: FakeClock }> {
   const clock = fakeClock(NOW);
@@ -46,7 +39,7 @@ function history(count: number, daysAgo: number, everyMs: number): Json[] {
 function setup(f: FakeDiscord, clock: FakeClock, extra: { send?: (e: Envelope[]) => Promise<void>; dryRun?: boolean; cursors?: MemoryCursors } = {}) {
   const sent: Envelope[] = [];
   const progress: BackfillProgress[] = [];
-  const cursors = extra.cursors ?? new MemoryCursors();
+  const cursors = extra.cursors ?? memoryCursors();
   // The live poller's page limit is 2: a backfill must not stop there.
   const config = parseConfig({ sources: { discord: { apiBaseUrl: f.url, guildId: GUILD, channels: [{ id: HELP, name: "help", type: "text" }], maxPagesPerRun: 2 } } });
   const deps = {
@@ -120,7 +113,7 @@ describe("backfillDiscord", () => {
     const { fake, clock } = await start();
     const recent = history(350, 20, 30 * 60_000);
     fake.addMessages(HELP, recent);
-    const cursors = new MemoryCursors();
+    const cursors = memoryCursors();
     let sends = 0;
     const delivered: Envelope[] = [];
     const failing = setup(fake, clock, {

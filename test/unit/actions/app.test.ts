@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createActions, type ActionOutcome, type ActionsStore } from "../../../functions/actions/app.ts";
+import { createActions, type ActionOutcome } from "../../../functions/actions/app.ts";
 import { actionUrl, type ActionLink } from "../../../shared/actions/index.ts";
-import type { Activity } from "../../../shared/model/activity.ts";
 import { parseConfig } from "../../../shared/model/config.ts";
-import type { AnswerPolicy, Thread } from "../../../shared/model/thread.ts";
 import { EnvSecretResolver } from "../../../shared/secrets/resolver.ts";
-import { foldThread } from "../../../shared/threads/index.ts";
+import { MemoryActionsStore } from "../../support/memory-actions-store.ts";
 import { opening, THREAD_ID } from "../threads/build.ts";
 
 const SECRET = "actions-test-secret-0123456789";
@@ -16,36 +14,8 @@ const config = parseConfig({
   actions: { snoozeHours: 24 },
 });
 
-/** The store's contract in memory: activities by natural id (newer versions only), threads refolded from them. */
-class MemoryStore implements ActionsStore {
-  readonly activities = new Map<string, Activity>();
-  readonly threads = new Map<string, Thread>();
-  writes = 0;
-  constructor(seed: Activity[]) {
-    for (const a of seed) this.activities.set(a.id, a);
-    const thread = foldThread(seed, "any-reply");
-    if (thread) this.threads.set(thread.id, thread);
-  }
-  async getThread(id: string) {
-    const thread = this.threads.get(id);
-    return thread ? { thread } : null;
-  }
-  async putActivity(activity: Activity) {
-    const kept = this.activities.get(activity.id);
-    if (kept && kept.version >= activity.version) return "duplicate" as const;
-    this.writes++;
-    this.activities.set(activity.id, activity);
-    return "stored" as const;
-  }
-  async refreshThread(id: string, policy: AnswerPolicy) {
-    const thread = foldThread([...this.activities.values()].filter((a) => a.thread?.id === id), policy);
-    if (thread) this.threads.set(id, thread);
-    return { thread };
-  }
-}
-
 function setup(secret: string | null = SECRET) {
-  const store = new MemoryStore([opening()]);
+  const store = new MemoryActionsStore([opening()]);
   const outcomes: ActionOutcome[] = [];
   let clock = NOW;
   const actions = createActions({
@@ -176,7 +146,7 @@ describe("the actions route", () => {
   });
 
   it("escapes the thread title on its pages", async () => {
-    const store = new MemoryStore([opening({ thread: { title: `<script>alert(1)</script>"><img src=x>` } })]);
+    const store = new MemoryActionsStore([opening({ thread: { title: `<script>alert(1)</script>"><img src=x>` } })]);
     const actions = createActions({ config, store, secrets: new EnvSecretResolver({ ACTIONS_SIGNING_SECRET: SECRET }), now: () => NOW });
     const url = new URL(urlOf(link()));
     const page = await actions({ method: "GET", path: url.pathname, query: url.search.slice(1), headers: {}, body: Buffer.alloc(0) });

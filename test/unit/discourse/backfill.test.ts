@@ -13,6 +13,7 @@ import { classifyDiscourseRequest, normalizeDiscourseEnvelope } from "../../../s
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { foldedQuestionStatus } from "../../../shared/threads/status.ts";
 import { fakeUser, startFakeDiscourse, type FakeDiscourse, type FakePost, type FakeTopic } from "../../support/fake-discourse.ts";
+import { memoryCursors } from "../../support/memory-cursors.ts";
 
 const KEY = "d1sc0urse-admin-api-key-0123456789abcdef";
 const NOW = new Date("2026-11-25T01:00:00Z");
@@ -104,10 +105,6 @@ beforeEach(() => {
   forum.requests.length = 0;
 });
 
-function memoryCursors(initial: Map<string, string> = new Map()) {
-  const values = new Map(initial);
-  return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => void values.set(k, v) };
-}
 
 interface Run {
   sleeps: number[];

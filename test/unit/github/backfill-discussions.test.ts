@@ -25,6 +25,7 @@ import {
   type FakeGitHub,
 } from "../../support/fake-github.ts";
 import { example } from "./helpers.ts";
+import { memoryCursors } from "../../support/memory-cursors.ts";
 
 const TOKEN = "ghp_test_token_discussions_0123";
 const NOW = new Date("2026-11-25T01:00:00Z");
@@ -128,10 +129,6 @@ function configFor(repositories: string[], extra: Record<string, unknown> = {}):
   });
 }
 
-function memoryCursors() {
-  const values = new Map<string, string>();
-  return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => void values.set(k, v) };
-}
 
 async function run(overrides: Partial<SourceBackfillDeps> = {}) {
   const sent: Envelope[] = [];

@@ -12,6 +12,7 @@ import { normalizeGitHubEnvelope } from "../../../shared/sources/github/index.ts
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { foldedQuestionStatus } from "../../../shared/threads/status.ts";
 import { commentObject, issueObject, repositoryObject, startFakeGitHub, user, type FakeGitHub } from "../../support/fake-github.ts";
+import { memoryCursors } from "../../support/memory-cursors.ts";
 
 const TOKEN = "ghp_test_token_0123456789";
 const REPO = "acme/widgets";
@@ -62,10 +63,6 @@ beforeAll(async () => {
 });
 afterAll(() => gh.stop());
 
-function memoryCursors() {
-  const values = new Map<string, string>();
-  return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => void values.set(k, v) };
-}
 
 async function run(overrides: Partial<SourceBackfillDeps> = {}) {
   const sent: Envelope[] = [];

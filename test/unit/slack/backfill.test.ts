@@ -12,6 +12,7 @@ import { createSlackBackfill, parseChannelCursor, type SlackBackfillOptions } fr
 import { classifySlackRequest, normalizeSlackEnvelope } from "../../../shared/sources/slack/index.ts";
 import { foldThread } from "../../../shared/threads/fold.ts";
 import { botMessage, FakeSlack, reactions, replyMessage, userMessage, type SlackStoredMessage } from "../../support/fake-slack.ts";
+import { memoryCursors } from "../../support/memory-cursors.ts";
 
 const TOKEN = "xoxb-backfill-0000-test";
 const TEAM = "T0ROCKETDB";
@@ -99,10 +100,6 @@ function configWith(slack: Record<string, unknown> = {}): Config {
   } as ConfigInput);
 }
 
-function memoryCursors(initial?: Map<string, string>) {
-  const values = new Map(initial);
-  return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => void values.set(k, v) };
-}
 
 interface RunOptions extends Partial<SourceBackfillDeps> {
   options?: SlackBackfillOptions;
