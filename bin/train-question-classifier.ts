@@ -13,7 +13,10 @@
 // (then the higher F1; remaining ties to the stronger penalty and the threshold nearer 0.5).
 // The final model is fitted on the whole train split, and the threshold is folded into the bias
 // (bias − logit(threshold)), so that the scorer's 0.5, the config default, is that threshold.
-// Weights are rounded to 4 decimals and hashed weights under 0.001 left out (about 100 KB).
+// Weights are rounded to 4 decimals and hashed weights under 0.001 set to 0. The hashed weights
+// go into the file as one base64 string of zigzag varints, one per bucket in units of 1e-4
+// (encodeHashedWeights; the scorer's decodeHashedWeights reads it back): about 40 KB, bundled
+// into the normaliser.
 //
 // Rows of the test split are dropped before anything else: that split is for measuring only
 // (bench/slack-classifier.ts and test/unit/slack/question-classifier.model.test.ts, which also
@@ -39,7 +42,7 @@ export interface TrainingSettings {
   steps: number;
   /** Folds of the cross-validation. */
   folds: number;
-  /** Hashed weights smaller than this (in absolute value) are left out of the file. */
+  /** Hashed weights smaller than this (in absolute value) are written as 0. */
   dropBelow: number;
 }
 
@@ -246,6 +249,52 @@ export function crossValidatedScores(
 
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
+/**
+ * The hashed weights as question-weights.json carries them: one signed integer per bucket, in
+ * bucket order (units of 1e-4, 0 where none was kept), each zigzag-mapped to an unsigned one
+ * (0, -1, 1, -2, 2 … become 0, 1, 2, 3, 4 …) and written as a little-endian base-128 varint (the
+ * low 7 bits first, the high bit of a byte set when another byte follows), the bytes in standard
+ * base64 with padding. `decodeHashedWeights` in question-classifier.ts is the inverse.
+ */
+export function encodeHashedWeights(units: ArrayLike<number>): string {
+  const bytes: number[] = [];
+  for (let bucket = 0; bucket < units.length; bucket += 1) {
+    const n = units[bucket]!;
+    if (!Number.isInteger(n) || n < -0x8000_0000 || n > 0x7fff_ffff) throw new Error(`hashed weight ${bucket} is ${n}: need a signed 32-bit integer`);
+    let zigzag = n >= 0 ? 2 * n : -2 * n - 1;
+    while (zigzag >= 0x80) {
+      bytes.push((zigzag % 0x80) | 0x80);
+      zigzag = Math.floor(zigzag / 0x80);
+    }
+    bytes.push(zigzag);
+  }
+  return Buffer.from(bytes).toString("base64");
+}
+
+/** Everything in question-weights.json but `about` (always WEIGHTS_ABOUT) and `hashed`. */
+export interface WeightsHead {
+  trainedOn: { messages: number; questions: number };
+  lambda: number;
+  steps: number;
+  threshold: number;
+  crossValidation: { folds: number; precision: number; recall: number; f1: number };
+  buckets: number;
+  bias: number;
+  hand: Record<string, number>;
+}
+
+export const WEIGHTS_ABOUT =
+  "Learned by bin/train-question-classifier.ts (npm run train:classifier) from the train split of test/fixtures/chat-questions/labelled.jsonl; do not edit. " +
+  "hashed is one base64 string (standard alphabet, padded) of little-endian base-128 varints, one per bucket in bucket order: " +
+  "each bucket's weight in units of 1e-4 (0 where none was kept), zigzag-mapped (0, -1, 1, -2, 2 ... as 0, 1, 2, 3, 4 ...); the bias includes -logit(threshold).";
+
+/** The weights file, exactly as written: a readable head, then `hashed` on one line. */
+export function weightsFileJson(head: WeightsHead, units: ArrayLike<number>): string {
+  if (units.length !== head.buckets) throw new Error(`${units.length} hashed weights for ${head.buckets} buckets`);
+  const readable = JSON.stringify({ about: WEIGHTS_ABOUT, ...head }, null, 1).slice(0, -2);
+  return `${readable},\n "hashed": ${JSON.stringify(encodeHashedWeights(units))}\n}\n`;
+}
+
 export interface Training {
   /** The weights file, exactly as written. */
   json: string;
@@ -276,20 +325,15 @@ export function train(rows: readonly LabelledMessage[], settings: TrainingSettin
   const model = fit(examples, chosen.lambda, settings.steps);
   const logit = Math.log(chosen.threshold / (1 - chosen.threshold));
   const hand = Object.fromEntries(HAND_FEATURES.map((name, i) => [name, round4(model.weights[i]!)]));
-  const index: number[] = [];
-  const weight: number[] = [];
-  let last = 0;
+  const units = new Int32Array(HASH_BUCKETS);
+  let hashedKept = 0;
   for (let bucket = 0; bucket < HASH_BUCKETS; bucket += 1) {
     const w = round4(model.weights[HAND + bucket]!);
     if (Math.abs(w) < settings.dropBelow) continue;
-    index.push(bucket - last);
-    weight.push(Math.round(w * 10_000));
-    last = bucket;
+    units[bucket] = Math.round(w * 10_000);
+    hashedKept += 1;
   }
-  const head = {
-    about:
-      "Learned by bin/train-question-classifier.ts (npm run train:classifier) from the train split of test/fixtures/chat-questions/labelled.jsonl; do not edit. " +
-      "hashed.index holds each kept bucket as the gap from the previous one, hashed.weight its weight in units of 1e-4; the bias includes -logit(threshold).",
+  const head: WeightsHead = {
     trainedOn: { messages: trainRows.length, questions: labels.filter(Boolean).length },
     lambda: chosen.lambda,
     steps: settings.steps,
@@ -299,9 +343,8 @@ export function train(rows: readonly LabelledMessage[], settings: TrainingSettin
     bias: round4(model.bias - logit),
     hand,
   };
-  // Readable head, then the two long arrays on one line each.
-  const json = `${JSON.stringify(head, null, 1).slice(0, -2)},\n "hashed": {\n  "index": ${JSON.stringify(index)},\n  "weight": ${JSON.stringify(weight)}\n }\n}\n`;
-  return { json, crossValidation: [chosen, ...tried.filter((t) => t !== chosen)], trainSize: trainRows.length, hashedKept: index.length };
+  const json = weightsFileJson(head, units);
+  return { json, crossValidation: [chosen, ...tried.filter((t) => t !== chosen)], trainSize: trainRows.length, hashedKept };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,7 +5,8 @@
  *
  * Deterministic, no network: a logistic regression over two kinds of features, with weights
  * learned from labelled community messages by bin/train-question-classifier.ts
- * (`npm run train:classifier`) and read from question-weights.json.
+ * (`npm run train:classifier`) and read from question-weights.json (the hashed weights as one
+ * base64 string of zigzag varints: see decodeHashedWeights).
  *
  * - Hand-written features (HAND_FEATURES): a question mark outside code and links, an
  *   interrogative opening, help-seeking phrases, an error in code or prose, thanks,
@@ -373,16 +374,57 @@ interface Model {
   hashed: Float64Array;
 }
 
-function loadModel(): Model {
-  const file = MODEL as { bias: number; buckets: number; hand: Record<string, number>; hashed: { index: number[]; weight: number[] } };
-  if (file.buckets !== HASH_BUCKETS) throw new Error(`question-weights.json has ${file.buckets} buckets, the scorer ${HASH_BUCKETS}: retrain`);
-  const hashed = new Float64Array(HASH_BUCKETS);
-  // Indices are stored as gaps from the previous one, weights in units of 1e-4.
+/** Each byte of a varint carries 7 bits; a signed 32-bit number zigzagged needs at most 5 bytes. */
+const VARINT_MAX_BYTES = 5;
+
+/**
+ * The hashed weights of question-weights.json (`hashed`), in units of 1e-4, one per bucket.
+ *
+ * Encoding (written by bin/train-question-classifier.ts `encodeHashedWeights`): one signed
+ * integer per bucket, in bucket order, 0 where no weight was kept; each zigzag-mapped to an
+ * unsigned one (0, -1, 1, -2, 2 … become 0, 1, 2, 3, 4 …) and written as a little-endian base-128
+ * varint (the low 7 bits first, the high bit of each byte set when another byte follows); the
+ * bytes as one standard base64 string with padding. About 41 kB where JSON arrays of gaps and
+ * weights took 98 kB of the normaliser's bundle. Throws on anything but exactly `buckets` values.
+ */
+export function decodeHashedWeights(encoded: string, buckets: number): Int32Array {
+  const bytes = Buffer.from(encoded, "base64");
+  // Buffer skips characters outside the alphabet: insist on the canonical form it would write.
+  if (bytes.toString("base64") !== encoded) {
+    throw new Error("question-weights.json: hashed is not canonical base64 (retrain with npm run train:classifier)");
+  }
+  const units = new Int32Array(buckets);
   let at = 0;
-  file.hashed.index.forEach((gap, i) => {
-    at += gap;
-    hashed[at] = (file.hashed.weight[i] ?? 0) / 10_000;
-  });
+  for (let bucket = 0; bucket < buckets; bucket += 1) {
+    let value = 0;
+    let scale = 1;
+    for (let length = 1; ; length += 1) {
+      if (at >= bytes.length) {
+        throw new Error(`question-weights.json: hashed ends after ${bucket} of ${buckets} weights (truncated or the wrong bucket count: retrain)`);
+      }
+      const byte = bytes[at]!;
+      at += 1;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      if (length === VARINT_MAX_BYTES) throw new Error(`question-weights.json: hashed weight ${bucket} is longer than ${VARINT_MAX_BYTES} bytes (malformed: retrain)`);
+      scale *= 0x80;
+    }
+    if (value > 0xffff_ffff) throw new Error(`question-weights.json: hashed weight ${bucket} is out of range (malformed: retrain)`);
+    units[bucket] = value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
+  if (at !== bytes.length) {
+    throw new Error(`question-weights.json: hashed holds more than ${buckets} weights (${bytes.length - at} bytes left over: wrong bucket count, retrain)`);
+  }
+  return units;
+}
+
+function loadModel(): Model {
+  const file = MODEL as { bias: number; buckets: number; hand: Record<string, number>; hashed: unknown };
+  if (file.buckets !== HASH_BUCKETS) throw new Error(`question-weights.json has ${file.buckets} buckets, the scorer ${HASH_BUCKETS}: retrain`);
+  if (typeof file.hashed !== "string") throw new Error("question-weights.json: hashed is not a base64 string (an older format?): retrain with npm run train:classifier");
+  const units = decodeHashedWeights(file.hashed, HASH_BUCKETS);
+  const hashed = new Float64Array(HASH_BUCKETS);
+  for (let bucket = 0; bucket < HASH_BUCKETS; bucket += 1) hashed[bucket] = units[bucket]! / 10_000;
   return { bias: file.bias, hand: HAND_FEATURES.map((name) => file.hand[name] ?? 0), hashed };
 }
 
