@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager.ts";
@@ -12,7 +12,7 @@ import { createActions, type ActionOutcome } from "./app.ts";
 
 // Module scope runs once per cold start: configuration fails fast, clients are reused.
 // The signing secret is read (and cached) on the first request, via SECRET_ID_<secretName>.
-const env = readEnv({ TABLE_NAME: z.string().min(1) });
+const env = readEnv({ TABLE_NAME: z.string().check(z.minLength(1)) });
 const config = configFromEnv();
 const logger = new Logger();
 const metrics = new Metrics();

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { Mailer, type OutgoingMail } from "../../shared/mail/ses.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -25,10 +25,10 @@ class CountingMailer extends Mailer {
 }
 
 const env = readEnv({
-  TABLE_NAME: z.string().min(1),
-  SES_CONFIGURATION_SET: z.string().optional(),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  SES_CONFIGURATION_SET: z.optional(z.string()),
   // Where the email's action links point (the HTTP API), unless config.actions.baseUrl says.
-  ACTIONS_BASE_URL: z.string().url().optional(),
+  ACTIONS_BASE_URL: z.optional(z.url()),
 });
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();
@@ -42,7 +42,7 @@ const store = new SignalStore(createDocumentClient(), env.TABLE_NAME);
 const slack = resolveSlackDelivery(config, secrets);
 
 /** What each EventBridge Scheduler schedule sends: which recipients' local time it is. */
-const ScheduleInput = z.object({ time: z.string().optional(), timeZone: z.string().optional() }).passthrough();
+const ScheduleInput = z.looseObject({ time: z.optional(z.string()), timeZone: z.optional(z.string()) });
 
 export async function handler(event: unknown): Promise<{ sent: number; alreadySent: number }> {
   mailer.sent = 0;

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { S3ExportSink } from "../../shared/export/sink.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -8,7 +8,7 @@ import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { exportRange, parseExportEvent, runDailyExport, type DayExport } from "./app.ts";
 
-const env = readEnv({ TABLE_NAME: z.string().min(1), BUCKET_NAME: z.string().min(1) });
+const env = readEnv({ TABLE_NAME: z.string().check(z.minLength(1)), BUCKET_NAME: z.string().check(z.minLength(1)) });
 // Service name from POWERTOOLS_SERVICE_NAME.
 const logger = new Logger();
 const deps = {

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { RawArchive } from "../../shared/blob/raw-archive.ts";
@@ -12,7 +12,7 @@ import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { createNormalizeHandler } from "./app.ts";
 
-const env = readEnv({ TABLE_NAME: z.string().min(1), DLQ_URL: z.string().url(), RAW_BUCKET: z.string().min(1) });
+const env = readEnv({ TABLE_NAME: z.string().check(z.minLength(1)), DLQ_URL: z.url(), RAW_BUCKET: z.string().check(z.minLength(1)) });
 const sqs = new SQSClient({});
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -13,7 +13,7 @@ import { createDocumentClient } from "../../shared/store/client.ts";
 import { SignalStore } from "../../shared/store/store.ts";
 import { runStackOverflowPoll, type StackOverflowPollOutcome } from "./app.ts";
 
-const env = readEnv({ TABLE_NAME: z.string().min(1), QUEUE_URL: z.string().url() });
+const env = readEnv({ TABLE_NAME: z.string().check(z.minLength(1)), QUEUE_URL: z.url() });
 const config = configFromEnv();
 const logger = new Logger();
 const metrics = new Metrics();

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../model/zod.ts";
 import type { Source } from "../model/activity.ts";
 import type { DigestAction } from "../model/thread.ts";
 import { DigestInputError } from "./build.ts";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { MAX_EXCERPT_LENGTH, boundName, boundTitle, boundedHttpUrl, truncate } from "../text/index.ts";
 
 /** Platforms we take signals from. */
@@ -58,18 +58,18 @@ export type ActivityKind = z.infer<typeof ActivityKindSchema>;
 
 export const ActorSchema = z.object({
   /** Platform-scoped stable id, e.g. `github:user:583231`. */
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** At most MAX_NAME_LENGTH characters, one line. */
   login: z.string(),
   /** At most MAX_NAME_LENGTH characters, one line. */
-  name: z.string().nullable(),
+  name: z.nullable(z.string()),
   isBot: z.boolean(),
   isTeam: z.boolean(),
 });
 export type Actor = z.infer<typeof ActorSchema>;
 
 export const ChannelSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** At most MAX_NAME_LENGTH characters, one line. */
   name: z.string(),
 });
@@ -81,24 +81,24 @@ export type Channel = z.infer<typeof ChannelSchema>;
  * arrives (DESIGN.md, "A reply may arrive before its question").
  */
 export const ThreadRefSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** One line, at most MAX_TITLE_LENGTH characters. */
   title: z.string(),
   /** An absolute http(s) URL of at most MAX_URL_LENGTH characters, or "" when there is none (or it was unsafe). */
   url: z.string(),
-  author: ActorSchema.nullable(),
+  author: z.nullable(ActorSchema),
   /** Platform creation time of the thread, when the platform says it. */
-  createdAt: InstantSchema.nullable(),
+  createdAt: z.nullable(InstantSchema),
   isQuestion: z.boolean(),
   /** Platform version of this snapshot (e.g. `updated_at`), to pick the newest one. */
   version: z.string(),
   /** How sure the question classifier is (0..1) where one decided `isQuestion`; null where a rule did. */
-  questionScore: z.number().min(0).max(1).nullable().optional(),
+  questionScore: z.optional(z.nullable(z.number().check(z.minimum(0), z.maximum(1)))),
   /**
    * Whether the platform lets an answer be marked on this thread (a GitHub discussion in an
    * answerable category, a Discourse topic in a Solved category). Absent means no.
    */
-  acceptsAnswers: z.boolean().optional(),
+  acceptsAnswers: z.optional(z.boolean()),
 });
 export type ThreadRef = z.infer<typeof ThreadRefSchema>;
 
@@ -107,20 +107,20 @@ export type ThreadRef = z.infer<typeof ThreadRefSchema>;
  * duplicated delivery can never be counted twice. This is the contract analysts see.
  */
 export const ActivitySchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: SourceSchema,
   /** org/repo, forum host, Slack team, Discord guild. */
-  instance: z.string().min(1),
+  instance: z.string().check(z.minLength(1)),
   channel: ChannelSchema,
   kind: ActivityKindSchema,
-  thread: ThreadRefSchema.nullable(),
+  thread: z.nullable(ThreadRefSchema),
   actor: ActorSchema,
   occurredAt: InstantSchema,
   receivedAt: InstantSchema,
   /** An absolute http(s) URL of at most MAX_URL_LENGTH characters, or null. */
-  url: z.string().nullable(),
+  url: z.nullable(z.string()),
   /** Bounded length (`privacy.excerptLength`, at most MAX_EXCERPT_LENGTH); full bodies are not stored. */
-  excerpt: z.string().nullable(),
+  excerpt: z.nullable(z.string()),
   isQuestion: z.boolean(),
   /**
    * Orders versions of the same natural id (platform `updated_at`, or a version number
@@ -128,15 +128,15 @@ export const ActivitySchema = z.object({
    */
   version: z.string(),
   /** For `deleted`: the natural id of the activity it removes. For answer (un)acceptance: the answer's activity id. */
-  target: z.string().nullable(),
+  target: z.nullable(z.string()),
   /**
    * For `thread_closed`: why (`completed`, `not_planned`, `transferred`, `locked`, ...). For
    * `answer_accepted`: `ACCEPTED_AT_UNKNOWN_TIME` when the platform did not say when (a Slack
    * reaction read by backfill).
    */
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
   /** For `action_snooze`: the instant the snooze ends. */
-  until: InstantSchema.nullable().optional(),
+  until: z.optional(z.nullable(InstantSchema)),
 });
 export type Activity = z.infer<typeof ActivitySchema>;
 

@@ -1,9 +1,12 @@
 import * as z from "zod";
-import { AnswerPolicySchema } from "./thread.ts";
+import { ANSWER_POLICIES } from "./thread.ts";
 
 // The lookups handlers use live in a zod-free module (no schema at cold start); re-exported here.
 import { recipientId } from "./config-values.ts";
 export { findRecipient, isRosterMember, recipientId, SOURCE_DEFAULTS } from "./config-values.ts";
+
+// A classic copy of thread.ts's zod/mini enum (mini schemas have no `.default()` method).
+const AnswerPolicySchema = z.enum(ANSWER_POLICIES);
 
 const EnvVarName = z
   .string()
@@ -388,10 +391,23 @@ export const AwsConfigSchema = z.object({
     .object({
       /** Most normaliser instances the queue may run at once (Lambda allows 2 to 1000). */
       maxConcurrency: z.number().int().min(2).max(1000).default(5),
-      /** Seconds the queue waits to fill a batch before invoking the normaliser. */
-      batchingWindowSeconds: z.number().int().min(0).max(300).default(5),
+      /**
+       * Seconds the queue waits to fill a batch before invoking the normaliser. A longer window
+       * means fuller batches: fewer invocations, SQS receives and raw-archive objects per webhook
+       * (docs/cost.md); a webhook reaches the table up to this much later.
+       */
+      batchingWindowSeconds: z.number().int().min(0).max(300).default(60),
+      /**
+       * Most messages in one normaliser batch in AWS (Lambda allows up to 10,000 with a batching
+       * window, 10 without). `queue.batchSize` is the local stack's batch (at most 10 a receive).
+       */
+      batchSize: z.number().int().min(1).max(10_000).default(100),
     })
-    .default({ maxConcurrency: 5, batchingWindowSeconds: 5 }),
+    .default({ maxConcurrency: 5, batchingWindowSeconds: 60, batchSize: 100 })
+    .refine((n) => n.batchSize <= 10 || n.batchingWindowSeconds >= 1, {
+      message: "batchSize above 10 needs batchingWindowSeconds of at least 1 (a Lambda rule for SQS)",
+      path: ["batchSize"],
+    }),
 });
 export type AwsConfig = z.infer<typeof AwsConfigSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { InstantSchema, SourceSchema } from "./activity.ts";
 
 export const DigestItemSchema = z.object({
@@ -11,13 +11,13 @@ export const DigestItemSchema = z.object({
   title: z.string(),
   url: z.string(),
   /** The asker's login (null when the platform did not say). */
-  author: z.string().nullable(),
-  authorId: z.string().nullable(),
+  author: z.nullable(z.string()),
+  authorId: z.nullable(z.string()),
   createdAt: InstantSchema,
   ageHours: z.number(),
   overdue: z.boolean(),
-  excerpt: z.string().nullable(),
-  replyCount: z.number().int(),
+  excerpt: z.nullable(z.string()),
+  replyCount: z.int(),
 });
 export type DigestItem = z.infer<typeof DigestItemSchema>;
 
@@ -25,18 +25,18 @@ export const PeriodMetricsSchema = z.object({
   from: InstantSchema,
   to: InstantSchema,
   /** Question threads created in the period. */
-  questions: z.number().int(),
+  questions: z.int(),
   /** Of those, how many have a qualifying first response. */
-  responded: z.number().int(),
+  responded: z.int(),
   /** Of those, how many are answered now. */
-  answered: z.number().int(),
+  answered: z.int(),
   /** responded / questions, or null with no questions. */
-  responseRate: z.number().nullable(),
+  responseRate: z.nullable(z.number()),
   /** Median time to first response in hours (CHAOSS), over responded questions. */
-  medianFirstResponseHours: z.number().nullable(),
-  p90FirstResponseHours: z.number().nullable(),
+  medianFirstResponseHours: z.nullable(z.number()),
+  p90FirstResponseHours: z.nullable(z.number()),
   /** Share of questions first-responded within the SLA. */
-  withinSlaRate: z.number().nullable(),
+  withinSlaRate: z.nullable(z.number()),
 });
 export type PeriodMetrics = z.infer<typeof PeriodMetricsSchema>;
 
@@ -45,19 +45,19 @@ export const HelperSchema = z.object({
   login: z.string(),
   isTeam: z.boolean(),
   /** Questions this person was the first to respond to in the last 7 days. */
-  firstResponses: z.number().int(),
+  firstResponses: z.int(),
 });
 
 export const DigestSchema = z.object({
   generatedAt: InstantSchema,
-  recipient: z.string().nullable(),
+  recipient: z.nullable(z.string()),
   community: z.string(),
   slaHours: z.number(),
   counts: z.object({
-    open: z.number().int(),
-    overdue: z.number().int(),
-    newLast24h: z.number().int(),
-    answeredLast24h: z.number().int(),
+    open: z.int(),
+    overdue: z.int(),
+    newLast24h: z.int(),
+    answeredLast24h: z.int(),
   }),
   /** Open question threads, oldest first. */
   unanswered: z.array(DigestItemSchema),

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { InstantSchema, SourceSchema } from "./activity.ts";
 
 /**
@@ -9,12 +9,12 @@ import { InstantSchema, SourceSchema } from "./activity.ts";
 export const EnvelopeSchema = z.object({
   v: z.literal(1),
   /** Our id for this delivery (uuid). */
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: SourceSchema,
   /** Platform event type (`X-GitHub-Event`, ...). */
-  eventType: z.string().min(1),
+  eventType: z.string().check(z.minLength(1)),
   /** Platform delivery id (`X-GitHub-Delivery`, ...), when it sends one. */
-  deliveryId: z.string().nullable(),
+  deliveryId: z.nullable(z.string()),
   receivedAt: InstantSchema,
   contentType: z.string(),
   /** Lower-cased header names to values, only the ones adapters need; never secrets. */
@@ -25,8 +25,10 @@ export const EnvelopeSchema = z.object({
    * A body too large for a queue message is stored gzip-compressed in the raw archive bucket
    * under `key` (claim check); `sha256` is of the uncompressed bytes.
    */
-  bodyRef: z.object({ key: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  bodyRef: z.optional(
+    z.object({ key: z.string().check(z.minLength(1)), bytes: z.int().check(z.nonnegative()), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+  ),
   /** Queued again from the raw archive by `reprocess` (not archived a second time). */
-  replay: z.boolean().optional(),
+  replay: z.optional(z.boolean()),
 });
 export type Envelope = z.infer<typeof EnvelopeSchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { ActorSchema, ChannelSchema, InstantSchema, SourceSchema } from "./activity.ts";
 
 export const ThreadStatusSchema = z.enum(["open", "answered", "closed", "deleted"]);
@@ -37,7 +37,9 @@ export const ThreadActionSchema = z.object({
 });
 export type ThreadAction = z.infer<typeof ThreadActionSchema>;
 
-export const AnswerPolicySchema = z.enum(["any-reply", "team-reply", "accepted"]);
+/** The answer policies; config.ts (classic zod, never bundled) builds its own enum from this list. */
+export const ANSWER_POLICIES = ["any-reply", "team-reply", "accepted"] as const;
+export const AnswerPolicySchema = z.enum(ANSWER_POLICIES);
 export type AnswerPolicy = z.infer<typeof AnswerPolicySchema>;
 
 /**
@@ -45,43 +47,43 @@ export type AnswerPolicy = z.infer<typeof AnswerPolicySchema>;
  * order of delivery, with any repeats, gives the same thread.
  */
 export const ThreadSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: SourceSchema,
   instance: z.string(),
   channel: ChannelSchema,
   title: z.string(),
   url: z.string(),
-  author: ActorSchema.nullable(),
+  author: z.nullable(ActorSchema),
   isQuestion: z.boolean(),
   /** The question classifier's score where one decided `isQuestion` (chat); null where a rule did. */
-  questionScore: z.number().nullable().default(null),
+  questionScore: z._default(z.nullable(z.number()), null),
   status: ThreadStatusSchema,
   /** Platform creation time; falls back to the earliest activity when the platform gave none. */
   createdAt: InstantSchema,
-  firstResponseAt: InstantSchema.nullable(),
-  firstResponder: ActorSchema.nullable(),
-  acceptedAt: InstantSchema.nullable(),
-  acceptedAnswerBy: ActorSchema.nullable(),
+  firstResponseAt: z.nullable(InstantSchema),
+  firstResponder: z.nullable(ActorSchema),
+  acceptedAt: z.nullable(InstantSchema),
+  acceptedAnswerBy: z.nullable(ActorSchema),
   /** Surviving replies by anyone (the author's own and bots' included). */
-  replyCount: z.number().int().nonnegative(),
+  replyCount: z.int().check(z.nonnegative()),
   lastActivityAt: InstantSchema,
-  closedAt: InstantSchema.nullable(),
-  excerpt: z.string().nullable(),
+  closedAt: z.nullable(InstantSchema),
+  excerpt: z.nullable(z.string()),
   /** Whether the opening activity itself has been stored (false while only replies arrived). */
   hasOpening: z.boolean(),
   /**
    * The status model, as folded (never `snoozed`: that depends on the time of reading, see
    * `questionStatusAt`). Absent only on summaries stored before the field existed.
    */
-  questionStatus: QuestionStatusSchema.optional(),
+  questionStatus: z.optional(QuestionStatusSchema),
   /** Whether an answer can be marked on this thread (from the newest thread ref). */
-  acceptsAnswers: z.boolean().default(false),
+  acceptsAnswers: z._default(z.boolean(), false),
   /** Until when the thread is snoozed from the digest (the latest end of any snooze); null if never. */
-  snoozedUntil: InstantSchema.nullable().default(null),
+  snoozedUntil: z._default(z.nullable(InstantSchema), null),
   /** Who said "I'll take it" last (an advocate), and when. */
-  assignee: ActorSchema.nullable().default(null),
-  assignedAt: InstantSchema.nullable().default(null),
+  assignee: z._default(z.nullable(ActorSchema), null),
+  assignedAt: z._default(z.nullable(InstantSchema), null),
   /** Every digest action taken on the thread, oldest first. */
-  actions: z.array(ThreadActionSchema).default([]),
+  actions: z._default(z.array(ThreadActionSchema), []),
 });
 export type Thread = z.infer<typeof ThreadSchema>;

@@ -1,11 +1,11 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import type { Config } from "../model/config.ts";
 
 /**
  * Read a Lambda's environment once at cold start; a missing variable fails fast with its name.
  * `COMMUNITY_SIGNALS_CONFIG` is inlined into the bundle at build time (esbuild define).
  */
-export function readEnv<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> {
+export function readEnv<T extends z.core.$ZodShape>(shape: T, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodMiniObject<T>> {
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const names = result.error.issues.map((i) => `${i.path.join(".")} (${i.message})`).join(", ");

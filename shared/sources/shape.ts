@@ -4,7 +4,7 @@
  * the client in our own words (a field path and what was expected), never as exception text.
  */
 import { isUtf8 } from "node:buffer";
-import type { z } from "zod";
+import type * as z from "../model/zod.ts";
 import type { ParsedBody } from "./common.ts";
 
 /** How many problems a 400 names; the rest are counted. */
@@ -60,7 +60,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** The problems `value` has against `schema`, or null when it has none. */
-export function shapeProblems(schema: z.ZodType, value: unknown, prefix = ""): string | null {
+export function shapeProblems(schema: z.ZodMiniType, value: unknown, prefix = ""): string | null {
   const result = schema.safeParse(value);
   return result.success ? null : describeIssues(result.error.issues, prefix);
 }

@@ -1,5 +1,5 @@
 import { trimTrailingSlashes } from "../../text/index.ts";
-import type { z } from "zod";
+import * as z from "../../model/zod.ts";
 import {
   DiscordChannelSchema,
   RawMessageSchema,
@@ -134,7 +134,7 @@ export class DiscordClient {
       `/channels/${channelId}/messages?${query}`,
       "GET /channels/{id}/messages",
       channelId,
-      RawMessageSchema.array(),
+      z.array(RawMessageSchema),
     );
   }
 
@@ -159,7 +159,7 @@ export class DiscordClient {
     return this.get(`/channels/${id}`, "GET /channels/{id}", id, DiscordChannelSchema);
   }
 
-  private get<S extends z.ZodType>(path: string, route: string, majorId: string, schema: S): Promise<z.output<S>> {
+  private get<S extends z.ZodMiniType>(path: string, route: string, majorId: string, schema: S): Promise<z.output<S>> {
     assertSnowflake(majorId, route);
     const run = this.tail.then(() => this.request(path, route, majorId, schema));
     // The next request waits for this one whatever its outcome.
@@ -167,7 +167,7 @@ export class DiscordClient {
     return run;
   }
 
-  private async request<S extends z.ZodType>(path: string, route: string, majorId: string, schema: S): Promise<z.output<S>> {
+  private async request<S extends z.ZodMiniType>(path: string, route: string, majorId: string, schema: S): Promise<z.output<S>> {
     for (let attempt = 0; ; attempt++) {
       if (this.unauthorized) throw this.unauthorized;
       await this.waitForCapacity(route, majorId);
@@ -318,7 +318,7 @@ function errorBody(text: string): { message: string | null; code: number | null;
   }
 }
 
-function parseBody<S extends z.ZodType>(text: string, route: string, schema: S): z.output<S> {
+function parseBody<S extends z.ZodMiniType>(text: string, route: string, schema: S): z.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(text);

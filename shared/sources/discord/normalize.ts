@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
@@ -359,7 +359,7 @@ function build(ctx: Context, thread: ThreadRef | null, f: ActivityFields): Activ
   return buildActivity({ source: "discord", instance: ctx.guildId, channel: ctx.channel, receivedAt: ctx.envelope.receivedAt, excerptLength: ctx.config.privacy.excerptLength }, thread, f);
 }
 
-function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
+function readWith<S extends z.ZodMiniType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

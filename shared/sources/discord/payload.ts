@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 
 /**
  * Just the parts of Discord REST objects that the poller and the normaliser read. Loose objects:
@@ -6,16 +6,16 @@ import * as z from "zod";
  */
 
 /** Discord ids are 64-bit snowflakes sent as decimal strings. */
-export const Snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake (decimal string)");
+export const Snowflake = z.string().check(z.regex(/^\d{1,20}$/, "must be a snowflake (decimal string)"));
 
-const Timestamp = z.string().refine((s) => !Number.isNaN(new Date(s).getTime()), { message: "not a timestamp" });
+const Timestamp = z.string().check(z.refine((s) => !Number.isNaN(new Date(s).getTime()), { message: "not a timestamp" }));
 
 export const DiscordUserSchema = z.looseObject({
   id: Snowflake,
   username: z.string(),
-  global_name: z.string().nullish(),
-  bot: z.boolean().optional(),
-  system: z.boolean().optional(),
+  global_name: z.nullish(z.string()),
+  bot: z.optional(z.boolean()),
+  system: z.optional(z.boolean()),
 });
 export type DiscordUser = z.infer<typeof DiscordUserSchema>;
 
@@ -29,68 +29,68 @@ export type RawMessage = z.infer<typeof RawMessageSchema>;
 
 export const MessageReferenceSchema = z.looseObject({
   /** 0 = reply (DEFAULT), 1 = forward; absent on older messages, meaning a reply. */
-  type: z.number().int().optional(),
-  message_id: Snowflake.optional(),
-  channel_id: Snowflake.optional(),
-  guild_id: Snowflake.optional(),
+  type: z.optional(z.int()),
+  message_id: z.optional(Snowflake),
+  channel_id: z.optional(Snowflake),
+  guild_id: z.optional(Snowflake),
 });
 
 /** What a reply carries of the message it answers (Discord nests one level; deeper is null/absent). */
 export const ReferencedMessageSchema = z.looseObject({
   id: Snowflake,
-  channel_id: Snowflake.optional(),
+  channel_id: z.optional(Snowflake),
   author: DiscordUserSchema,
-  content: z.string().default(""),
+  content: z._default(z.string(), ""),
   /** Always sent by Discord; the snowflake says the same when it is not. */
-  timestamp: Timestamp.optional(),
-  edited_timestamp: Timestamp.nullish(),
-  type: z.number().int(),
-  webhook_id: Snowflake.optional(),
-  mentions: z.array(DiscordUserSchema).optional(),
-  attachments: z.array(z.unknown()).optional(),
-  message_reference: MessageReferenceSchema.optional(),
+  timestamp: z.optional(Timestamp),
+  edited_timestamp: z.nullish(Timestamp),
+  type: z.int(),
+  webhook_id: z.optional(Snowflake),
+  mentions: z.optional(z.array(DiscordUserSchema)),
+  attachments: z.optional(z.array(z.unknown())),
+  message_reference: z.optional(MessageReferenceSchema),
 });
 export type DiscordReferencedMessage = z.infer<typeof ReferencedMessageSchema>;
 
-export const DiscordMessageSchema = ReferencedMessageSchema.extend({
+export const DiscordMessageSchema = z.extend(ReferencedMessageSchema, {
   channel_id: Snowflake,
-  referenced_message: ReferencedMessageSchema.nullish(),
+  referenced_message: z.nullish(ReferencedMessageSchema),
 });
 export type DiscordMessage = z.infer<typeof DiscordMessageSchema>;
 
 export const ThreadMetadataSchema = z.looseObject({
-  archived: z.boolean().optional(),
-  archive_timestamp: Timestamp.optional(),
-  locked: z.boolean().optional(),
-  create_timestamp: Timestamp.nullish(),
+  archived: z.optional(z.boolean()),
+  archive_timestamp: z.optional(Timestamp),
+  locked: z.optional(z.boolean()),
+  create_timestamp: z.nullish(Timestamp),
 });
 
 /** A thread is a channel (type 10, 11 or 12) with a parent and metadata. */
 export const DiscordThreadSchema = z.looseObject({
   id: Snowflake,
-  type: z.number().int().optional(),
-  guild_id: Snowflake.optional(),
-  parent_id: Snowflake.nullish(),
-  owner_id: Snowflake.optional(),
+  type: z.optional(z.int()),
+  guild_id: z.optional(Snowflake),
+  parent_id: z.nullish(Snowflake),
+  owner_id: z.optional(Snowflake),
   name: z.string(),
-  last_message_id: Snowflake.nullish(),
-  thread_metadata: ThreadMetadataSchema.optional(),
+  last_message_id: z.nullish(Snowflake),
+  thread_metadata: z.optional(ThreadMetadataSchema),
 });
 export type DiscordThread = z.infer<typeof DiscordThreadSchema>;
 
 export const ThreadListSchema = z.looseObject({
   threads: z.array(DiscordThreadSchema),
-  has_more: z.boolean().optional(),
+  has_more: z.optional(z.boolean()),
 });
 export type DiscordThreadList = z.infer<typeof ThreadListSchema>;
 
 export const DiscordChannelSchema = z.looseObject({
   id: Snowflake,
   /** 0 text, 5 announcement, 15 forum, 16 media, 10-12 threads. */
-  type: z.number().int(),
-  guild_id: Snowflake.optional(),
-  name: z.string().nullish(),
-  parent_id: Snowflake.nullish(),
+  type: z.int(),
+  guild_id: z.optional(Snowflake),
+  name: z.nullish(z.string()),
+  parent_id: z.nullish(Snowflake),
 });
 export type DiscordChannel = z.infer<typeof DiscordChannelSchema>;
 
@@ -98,12 +98,12 @@ export type DiscordChannel = z.infer<typeof DiscordChannelSchema>;
 export const MessagesBodySchema = z.looseObject({
   channel: z.looseObject({
     id: Snowflake,
-    name: z.string().nullish(),
+    name: z.nullish(z.string()),
     type: z.enum(["text", "forum"]),
-    guild_id: Snowflake.nullish(),
+    guild_id: z.nullish(Snowflake),
   }),
   /** Present when the messages were read from a thread (a forum post, or a thread in a text channel). */
-  thread: DiscordThreadSchema.optional(),
+  thread: z.optional(DiscordThreadSchema),
   messages: z.array(z.unknown()),
 });
 export type MessagesBody = z.infer<typeof MessagesBodySchema>;

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { BACKFILL_HEADER } from "../../backfill/types.ts";
 import { ACCEPTED_AT_UNKNOWN_TIME, excerptOf, toInstant } from "../../model/activity.ts";
@@ -451,7 +451,7 @@ function instanceAccepted(discourse: DiscourseSourceConfig, base: string): boole
   return discourse.instances.some((configured) => baseUrl(configured)?.base === base);
 }
 
-function read<S extends z.ZodType>(ctx: { envelope: Envelope; event: string }, schema: S, value: unknown): z.output<S> {
+function read<S extends z.ZodMiniType>(ctx: { envelope: Envelope; event: string }, schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 
 /**
  * Just the parts of Discourse webhook payloads that normalize reads, as serialised by
@@ -6,33 +6,33 @@ import * as z from "zod";
  * `solved` payload, which is the answer post). Loose objects: the rest is not ours to pin down.
  */
 
-const DiscourseId = z.number().int();
+const DiscourseId = z.int();
 
 /** Any string `Date` can read; `toInstant` later turns it into canonical form. */
-const Timestamp = z.string().refine((s) => !Number.isNaN(new Date(s).getTime()), { message: "not a timestamp" });
+const Timestamp = z.string().check(z.refine((s) => !Number.isNaN(new Date(s).getTime()), { message: "not a timestamp" }));
 
 /** BasicUserSerializer: what topic payloads say about `created_by`, `last_poster`, `deleted_by`. */
 export const BasicUserSchema = z.looseObject({
   id: DiscourseId,
-  username: z.string().min(1),
-  name: z.string().nullish(),
+  username: z.string().check(z.minLength(1)),
+  name: z.nullish(z.string()),
 });
 export type DiscourseBasicUser = z.infer<typeof BasicUserSchema>;
 
 export const TopicSchema = z.looseObject({
   id: DiscourseId,
   title: z.string(),
-  slug: z.string().nullish(),
-  category_id: DiscourseId.nullish(),
-  archetype: z.string().nullish(),
+  slug: z.nullish(z.string()),
+  category_id: z.nullish(DiscourseId),
+  archetype: z.nullish(z.string()),
   created_at: Timestamp,
-  closed: z.boolean().nullish(),
-  archived: z.boolean().nullish(),
-  deleted_at: Timestamp.nullish(),
-  user_id: DiscourseId.nullish(),
-  created_by: BasicUserSchema.nullish(),
+  closed: z.nullish(z.boolean()),
+  archived: z.nullish(z.boolean()),
+  deleted_at: z.nullish(Timestamp),
+  user_id: z.nullish(DiscourseId),
+  created_by: z.nullish(BasicUserSchema),
   // TopicViewSerializer sends `{}` when nobody deleted it.
-  deleted_by: z.union([BasicUserSchema, z.looseObject({})]).nullish(),
+  deleted_by: z.nullish(z.union([BasicUserSchema, z.looseObject({})])),
 });
 export type DiscourseTopic = z.infer<typeof TopicSchema>;
 
@@ -42,28 +42,28 @@ export const POST_TYPES = { regular: 1, moderatorAction: 2, smallAction: 3, whis
 export const PostSchema = z.looseObject({
   id: DiscourseId,
   topic_id: DiscourseId,
-  post_number: z.number().int().min(1),
-  post_type: z.number().int().nullish(),
-  username: z.string().min(1),
-  user_id: DiscourseId.nullish(),
-  name: z.string().nullish(),
+  post_number: z.int().check(z.minimum(1)),
+  post_type: z.nullish(z.int()),
+  username: z.string().check(z.minLength(1)),
+  user_id: z.nullish(DiscourseId),
+  name: z.nullish(z.string()),
   created_at: Timestamp,
   updated_at: Timestamp,
-  raw: z.string().nullish(),
-  cooked: z.string().nullish(),
-  topic_title: z.string().nullish(),
-  topic_slug: z.string().nullish(),
-  topic_archetype: z.string().nullish(),
-  category_id: DiscourseId.nullish(),
-  category_slug: z.string().nullish(),
-  deleted_at: Timestamp.nullish(),
-  user_deleted: z.boolean().nullish(),
-  version: z.number().int().nullish(),
-  staff: z.boolean().nullish(),
-  admin: z.boolean().nullish(),
-  moderator: z.boolean().nullish(),
+  raw: z.nullish(z.string()),
+  cooked: z.nullish(z.string()),
+  topic_title: z.nullish(z.string()),
+  topic_slug: z.nullish(z.string()),
+  topic_archetype: z.nullish(z.string()),
+  category_id: z.nullish(DiscourseId),
+  category_slug: z.nullish(z.string()),
+  deleted_at: z.nullish(Timestamp),
+  user_deleted: z.nullish(z.boolean()),
+  version: z.nullish(z.int()),
+  staff: z.nullish(z.boolean()),
+  admin: z.nullish(z.boolean()),
+  moderator: z.nullish(z.boolean()),
   /** On small-action posts: what happened (`closed.enabled`, `archived.disabled`, ...). */
-  action_code: z.string().nullish(),
+  action_code: z.nullish(z.string()),
 });
 export type DiscoursePost = z.infer<typeof PostSchema>;
 

@@ -5,7 +5,7 @@
  * the body's one key is the event type (`topic`, `post`, `solved`) and that object must have the
  * fields normalize reads. Extra fields are always allowed.
  */
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { describeIssues } from "../shape.ts";
 import * as P from "./payload.ts";
 
@@ -13,24 +13,24 @@ import * as P from "./payload.ts";
  * `deleted_by` is a user or `{}` (nobody); normalize reads any object that names a `username` as
  * a user, so such an object must be one.
  */
-const DeletedBySchema = z
-  .looseObject({})
-  .refine((value) => !("username" in value) || P.BasicUserSchema.safeParse(value).success, {
-    message: "expected a user (id, username) or {}",
-  })
-  .nullish();
+const DeletedBySchema = z.nullish(
+  z.looseObject({}).check(
+    z.refine((value) => !("username" in value) || P.BasicUserSchema.safeParse(value).success, {
+      message: "expected a user (id, username) or {}",
+    }),
+  ),
+);
 
 /**
  * Small-action posts name what happened in `action_code`, which normalize looks up in a table:
  * a name every object has (`constructor`, `__proto__`, `toString`) is no Discourse action.
  */
-const ActionCodeSchema = z
-  .string()
-  .refine((code) => !(code in Object.prototype), { message: "not a Discourse action code" })
-  .nullish();
+const ActionCodeSchema = z.nullish(
+  z.string().check(z.refine((code) => !(code in Object.prototype), { message: "not a Discourse action code" })),
+);
 
-const DoorTopicEventSchema = z.looseObject({ topic: P.TopicSchema.extend({ deleted_by: DeletedBySchema }) });
-const DoorPostSchema = P.PostSchema.extend({ action_code: ActionCodeSchema });
+const DoorTopicEventSchema = z.looseObject({ topic: z.extend(P.TopicSchema, { deleted_by: DeletedBySchema }) });
+const DoorPostSchema = z.extend(P.PostSchema, { action_code: ActionCodeSchema });
 const DoorPostEventSchema = z.looseObject({ post: DoorPostSchema });
 const DoorSolvedEventSchema = z.looseObject({ solved: DoorPostSchema });
 

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, ActivityKind, Actor, Channel, ThreadRef } from "../../model/activity.ts";
@@ -560,11 +560,11 @@ function repositoryAccepted(github: GitHubSourceConfig, fullName: string): boole
   return github.repositories.some((r) => r.toLowerCase() === needle);
 }
 
-function read<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
+function read<S extends z.ZodMiniType>(ctx: Context, schema: S): z.output<S> {
   return readWith(ctx.envelope, ctx.where, schema, ctx.payload);
 }
 
-function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
+function readWith<S extends z.ZodMiniType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

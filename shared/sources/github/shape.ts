@@ -11,7 +11,7 @@
  * GitHub documents `sender` as part of every payload; only comments, reviews, answers, stars'
  * removal and members can do without one. Extra fields are always allowed.
  */
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { describeIssues, quote } from "../shape.ts";
 import type { GitHubSupportedEvent } from "./classify.ts";
 import * as P from "./payload.ts";
@@ -27,7 +27,7 @@ interface ThreadState {
 /** Problems with a supported event's body, as `issues.opened: issue.number: expected number, ...`, or null. */
 export function githubShapeProblem(event: GitHubSupportedEvent, payload: Record<string, unknown>): string | null {
   const issues: Issue[] = [];
-  const check = <S extends z.ZodType>(schema: S): z.output<S> | null => {
+  const check = <S extends z.ZodMiniType>(schema: S): z.output<S> | null => {
     const result = schema.safeParse(payload);
     if (result.success) return result.data;
     issues.push(...result.error.issues);

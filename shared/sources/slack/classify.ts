@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import type { Classification, WebhookRequest } from "../types.ts";
 import { mediaType, type ParsedBody } from "../common.ts";
 import { decodeUtf8, describeIssues, NOT_UTF8, parseJsonObject, quote } from "../shape.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { ACCEPTED_AT_UNKNOWN_TIME, excerptOf } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
@@ -333,11 +333,11 @@ function build(ctx: Context, channel: Channel, thread: ThreadRef | null, f: Acti
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-function read<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
+function read<S extends z.ZodMiniType>(ctx: Context, schema: S): z.output<S> {
   return readWith(ctx.envelope, ctx.where, schema, ctx.callback.event, "event.");
 }
 
-function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown, prefix = ""): z.output<S> {
+function readWith<S extends z.ZodMiniType>(envelope: Envelope, where: string, schema: S, value: unknown, prefix = ""): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

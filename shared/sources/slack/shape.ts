@@ -4,7 +4,7 @@
  * delivery is acknowledged. Mirrors normalize.ts (keep the two together). Extra fields are
  * always allowed; a subtype normalize does not record is not read, so not checked.
  */
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { describeIssues, quote } from "../shape.ts";
 import * as P from "./payload.ts";
 
@@ -20,11 +20,11 @@ type Issue = z.core.$ZodIssue;
  * A reaction's `item.channel` is a conversation id, as a message's `channel` is (payload.ts
  * checks that one); normalize looks its display name up by it, so nothing else may pass.
  */
-const DoorReactionEventSchema = P.ReactionEventSchema.extend({
+const DoorReactionEventSchema = z.extend(P.ReactionEventSchema, {
   item: z.looseObject({
     type: z.string(),
-    channel: z.string().regex(/^[CGD][A-Z0-9]+$/, "must be a Slack channel id").optional(),
-    ts: P.SlackTs.optional(),
+    channel: z.optional(z.string().check(z.regex(/^[CGD][A-Z0-9]+$/, "must be a Slack channel id"))),
+    ts: z.optional(P.SlackTs),
   }),
 });
 
@@ -52,7 +52,7 @@ export function slackShapeProblem(callback: P.SlackEventCallback): string | null
   const where = quote(subtype ? `${event.type}.${subtype}` : event.type);
   const issues: Issue[] = [];
   let timeIssue: Issue | null = null;
-  const check = <S extends z.ZodType>(schema: S): z.output<S> | null => {
+  const check = <S extends z.ZodMiniType>(schema: S): z.output<S> | null => {
     const result = schema.safeParse(event);
     if (result.success) return result.data;
     issues.push(...result.error.issues);

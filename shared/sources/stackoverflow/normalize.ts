@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../../model/zod.ts";
 import { buildActivity, normalizeTotally, type ActivityFields } from "../common.ts";
 import { ACCEPTED_AT_UNKNOWN_TIME, excerptOf, toInstant } from "../../model/activity.ts";
 import type { Activity, Actor, Channel, ThreadRef } from "../../model/activity.ts";
@@ -325,7 +325,7 @@ function skipReason(err: unknown, index: number, value: unknown): string {
   return reason.length <= MAX_SKIP_REASON ? reason : `${reason.slice(0, MAX_SKIP_REASON - 1)}…`;
 }
 
-function readWith<S extends z.ZodType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
+function readWith<S extends z.ZodMiniType>(envelope: Envelope, where: string, schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.slice(0, 5).map((issue) => {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 
 /**
  * The parts of Stack Exchange API 2.3 objects that the poller and the normaliser read. Loose
@@ -8,15 +8,15 @@ import * as z from "zod";
  * Dates are Unix epoch seconds. Titles, display names, tags and bodies are HTML-encoded.
  */
 
-const EpochSeconds = z.number().int().nonnegative();
-const PostId = z.number().int().positive();
+const EpochSeconds = z.int().check(z.nonnegative());
+const PostId = z.int().check(z.positive());
 
 /** `shallow_user`: absent user ids mean a deleted account (`user_type: "does_not_exist"`). */
 export const ShallowUserSchema = z.looseObject({
-  user_id: z.number().int().optional(),
-  display_name: z.string().optional(),
-  user_type: z.string().optional(),
-  link: z.string().optional(),
+  user_id: z.optional(z.int()),
+  display_name: z.optional(z.string()),
+  user_type: z.optional(z.string()),
+  link: z.optional(z.string()),
 });
 export type ShallowUser = z.infer<typeof ShallowUserSchema>;
 
@@ -24,9 +24,9 @@ export const CommentSchema = z.looseObject({
   comment_id: PostId,
   post_id: PostId,
   creation_date: EpochSeconds,
-  owner: ShallowUserSchema.optional(),
-  edited: z.boolean().optional(),
-  body: z.string().optional(),
+  owner: z.optional(ShallowUserSchema),
+  edited: z.optional(z.boolean()),
+  body: z.optional(z.string()),
 });
 export type SeComment = z.infer<typeof CommentSchema>;
 
@@ -34,13 +34,13 @@ export const AnswerSchema = z.looseObject({
   answer_id: PostId,
   question_id: PostId,
   creation_date: EpochSeconds,
-  last_activity_date: EpochSeconds.optional(),
-  last_edit_date: EpochSeconds.optional(),
-  is_accepted: z.boolean().optional(),
-  owner: ShallowUserSchema.optional(),
-  body: z.string().optional(),
+  last_activity_date: z.optional(EpochSeconds),
+  last_edit_date: z.optional(EpochSeconds),
+  is_accepted: z.optional(z.boolean()),
+  owner: z.optional(ShallowUserSchema),
+  body: z.optional(z.string()),
   /** Attached by the poller from `/posts/{ids}/comments` (the field a custom filter would name `answer.comments`). */
-  comments: z.array(z.unknown()).optional(),
+  comments: z.optional(z.array(z.unknown())),
 });
 export type SeAnswer = z.infer<typeof AnswerSchema>;
 
@@ -51,47 +51,47 @@ export const QuestionSchema = z.looseObject({
   tags: z.array(z.string()),
   creation_date: EpochSeconds,
   last_activity_date: EpochSeconds,
-  last_edit_date: EpochSeconds.optional(),
-  owner: ShallowUserSchema.optional(),
-  answer_count: z.number().int().nonnegative().optional(),
-  is_answered: z.boolean().optional(),
+  last_edit_date: z.optional(EpochSeconds),
+  owner: z.optional(ShallowUserSchema),
+  answer_count: z.optional(z.int().check(z.nonnegative())),
+  is_answered: z.optional(z.boolean()),
   /** Only present while an answer is accepted. */
-  accepted_answer_id: PostId.optional(),
+  accepted_answer_id: z.optional(PostId),
   /** Only present while the question is closed. */
-  closed_date: EpochSeconds.optional(),
-  closed_reason: z.string().optional(),
-  body: z.string().optional(),
+  closed_date: z.optional(EpochSeconds),
+  closed_reason: z.optional(z.string()),
+  body: z.optional(z.string()),
   /** Attached by the poller (`question.answers` / `question.comments` in the API's own naming). */
-  answers: z.array(z.unknown()).optional(),
-  comments: z.array(z.unknown()).optional(),
+  answers: z.optional(z.array(z.unknown())),
+  comments: z.optional(z.array(z.unknown())),
   /**
    * Set by the poller when the answer it last saw accepted is no longer accepted (the API only
    * shows the current `accepted_answer_id`, so an un-acceptance is only seen by comparing).
    */
-  community_signals_unaccepted: PostId.optional(),
+  community_signals_unaccepted: z.optional(PostId),
   /** Set by the poller when a question it last saw closed is open again. */
-  community_signals_reopened: z.boolean().optional(),
+  community_signals_reopened: z.optional(z.boolean()),
   /** Set when bodies were cut to fit a queue message (see MAX_BODY_CHARS). */
-  community_signals_trimmed: z.boolean().optional(),
+  community_signals_trimmed: z.optional(z.boolean()),
 });
 export type SeQuestion = z.infer<typeof QuestionSchema>;
 
 /** The common wrapper every method answers with (errors carry `error_id`, `error_name`, `error_message`). */
 export const WrapperSchema = z.looseObject({
-  items: z.array(z.unknown()).default([]),
-  has_more: z.boolean().default(false),
-  quota_max: z.number().int().optional(),
-  quota_remaining: z.number().int().optional(),
+  items: z._default(z.array(z.unknown()), []),
+  has_more: z._default(z.boolean(), false),
+  quota_max: z.optional(z.int()),
+  quota_remaining: z.optional(z.int()),
   /** Seconds to wait before calling the same method again. */
-  backoff: z.number().int().nonnegative().optional(),
-  error_id: z.number().int().optional(),
-  error_name: z.string().optional(),
-  error_message: z.string().optional(),
+  backoff: z.optional(z.int().check(z.nonnegative())),
+  error_id: z.optional(z.int()),
+  error_name: z.optional(z.string()),
+  error_message: z.optional(z.string()),
 });
 export type Wrapper = z.infer<typeof WrapperSchema>;
 
 /** The API name of a site: what goes into `site=` and into thread ids. */
-export const SiteSchema = z.string().regex(/^[a-z][a-z0-9.-]{0,62}$/, "must be a Stack Exchange site name");
+export const SiteSchema = z.string().check(z.regex(/^[a-z][a-z0-9.-]{0,62}$/, "must be a Stack Exchange site name"));
 
 /** The body of a `questions` envelope: questions as the API sent them, with their answers and comments attached. */
 export const QuestionsBodySchema = z.looseObject({
@@ -109,8 +109,8 @@ export type QuestionsBody = z.infer<typeof QuestionsBodySchema>;
 export const DeletionsBodySchema = z.looseObject({
   site: SiteSchema,
   fetched_at: EpochSeconds,
-  questions: z.array(z.looseObject({ question_id: PostId, tag: z.string().optional() })).default([]),
-  answers: z.array(z.looseObject({ answer_id: PostId, question_id: PostId, tag: z.string().optional() })).default([]),
+  questions: z._default(z.array(z.looseObject({ question_id: PostId, tag: z.optional(z.string()) })), []),
+  answers: z._default(z.array(z.looseObject({ answer_id: PostId, question_id: PostId, tag: z.optional(z.string()) })), []),
 });
 export type DeletionsBody = z.infer<typeof DeletionsBodySchema>;
 

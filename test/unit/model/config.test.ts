@@ -40,6 +40,14 @@ describe("config", () => {
     expect(message).toMatch(/extra/);
   });
 
+  it("defaults the AWS normaliser to batches of 100 within 60 s, and refuses a batch above 10 without a window", () => {
+    expect(parseConfig({}).aws.normalizer).toMatchObject({ batchSize: 100, batchingWindowSeconds: 60 });
+    expect(parseConfig({ aws: { normalizer: { batchSize: 10, batchingWindowSeconds: 0 } } }).aws.normalizer.batchSize).toBe(10);
+    expect(() => parseConfig({ aws: { normalizer: { batchSize: 11, batchingWindowSeconds: 0 } } }, "c.json")).toThrow(
+      /aws\.normalizer\.batchSize: batchSize above 10 needs batchingWindowSeconds of at least 1/,
+    );
+  });
+
   it("reports a JSON syntax error as a config error", () => {
     expect(() => parseConfigText("{ nope", "broken.json")).toThrow(/broken\.json is not a valid configuration:\n {2}- not valid JSON/);
   });
