@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type BuildOptions } from "esbuild";
+import { LAMBDA_BUNDLE_ALIASES } from "../infra/aws/bundling/aliases.ts";
 import type { FunctionName } from "../infra/aws/constructs/signals-function.ts";
 import type { Config } from "../shared/model/config.ts";
 
@@ -33,8 +34,8 @@ export const BUNDLE_BUDGETS: Record<FunctionName, { bytes: number; importRatioTo
  * The esbuild settings NodejsFunction derives from SignalsFunction's `bundling` props
  * (infra/aws/constructs/signals-function.ts), duplicated because the construct does not
  * export them. Keep the two in step: format ESM, target node22, minify, linked source map
- * without sources content, main fields module,main, no externals (SDK bundled), the
- * createRequire banner and the config inlined with `define`.
+ * without sources content, main fields module,main, no externals (SDK bundled), the aliases of
+ * infra/aws/bundling/aliases.ts, the createRequire banner and the config inlined with `define`.
  */
 export function cdkEquivalentOptions(config: Config): BuildOptions {
   return {
@@ -47,6 +48,7 @@ export function cdkEquivalentOptions(config: Config): BuildOptions {
     sourcesContent: false,
     mainFields: ["module", "main"],
     external: [],
+    alias: { ...LAMBDA_BUNDLE_ALIASES },
     banner: {
       js: "import { createRequire as __csCreateRequire } from 'node:module'; const require = __csCreateRequire(import.meta.url);",
     },

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { RawArchive } from "../../shared/blob/raw-archive.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
@@ -14,7 +14,7 @@ import { createIngest, type IngestOutcome } from "./app.ts";
 
 // Module scope runs once per cold start: configuration fails fast, clients are reused.
 // Nothing here touches the network; the secret is read on the first webhook.
-const env = readEnv({ QUEUE_URL: z.string().url(), RAW_BUCKET: z.string().min(1) });
+const env = readEnv({ QUEUE_URL: z.url(), RAW_BUCKET: z.string().check(z.minLength(1)) });
 const config = configFromEnv();
 // Service name from POWERTOOLS_SERVICE_NAME, the same `service` the metrics carry.
 const logger = new Logger();
@@ -35,8 +35,11 @@ const ingest = createIngest({
   observer: {
     outcome(source, outcome, detail) {
       observe(outcome);
-      // detail is a reason, an event type or a path: never the secret or the signature.
-      const log = outcome === "error" ? logger.error.bind(logger) : logger.info.bind(logger);
+      // detail is a reason, an event type or a path: never the secret or the signature. A queued
+      // webhook is logged at DEBUG only: the access log, the Webhooks metric and the normaliser's
+      // "normalized" line (with the delivery id) already record it, and it is most of the traffic.
+      const log =
+        outcome === "error" ? logger.error.bind(logger) : outcome === "queued" ? logger.debug.bind(logger) : logger.info.bind(logger);
       log("webhook", { source, outcome, detail });
     },
   },

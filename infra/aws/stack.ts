@@ -143,6 +143,7 @@ export class CommunitySignalsStack extends Stack {
       description: "community-signals: verify webhooks and queue them",
       timeout: Duration.seconds(8),
       reservedConcurrency: config.aws.ingest.reservedConcurrency,
+      quietPlatformLogs: true,
     });
     this.ingest.bindQueueSender(this.ingestQueue.queue);
     const webhookSecrets = enabledSourceSecrets(config).map(({ source, secretName }) => {
@@ -170,7 +171,7 @@ export class CommunitySignalsStack extends Stack {
     this.normalize.bindTable(this.table.table, "write");
     this.normalize.bindDeadLetterSender(this.ingestQueue.deadLetterQueue);
     this.normalize.consumeQueue(this.ingestQueue.queue, {
-      batchSize: config.queue.batchSize,
+      batchSize: config.aws.normalizer.batchSize,
       batchingWindow: Duration.seconds(config.aws.normalizer.batchingWindowSeconds),
       maxConcurrency: config.aws.normalizer.maxConcurrency,
     });

@@ -1,9 +1,10 @@
 import { RAW_PREFIX } from "../../../shared/blob/raw-archive.ts";
+import { LAMBDA_BUNDLE_ALIASES } from "../bundling/aliases.ts";
 import path from "node:path";
 import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -28,6 +29,12 @@ export interface SignalsFunctionProps {
   timeout: Duration;
   memorySize?: number;
   reservedConcurrency?: number;
+  /**
+   * Leave out Lambda's START, END and REPORT lines (JSON log format, system log level WARN).
+   * For the function invoked once per webhook, where they are a third of the log volume;
+   * durations and errors stay in Lambda's own metrics.
+   */
+  quietPlatformLogs?: boolean;
 }
 
 /**
@@ -157,6 +164,14 @@ export class SignalsFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      ...(props.quietPlatformLogs
+        ? {
+            loggingFormat: LoggingFormat.JSON,
+            // The same level Powertools logs at (POWERTOOLS_LOG_LEVEL below), so neither filters the other.
+            applicationLogLevelV2: ApplicationLogLevel[config.aws.logLevel],
+            systemLogLevelV2: SystemLogLevel.WARN,
+          }
+        : {}),
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
         POWERTOOLS_SERVICE_NAME: `community-signals-${props.name}`,
@@ -176,6 +191,8 @@ export class SignalsFunction extends Construct {
         // Pin the SDK we test with instead of the runtime's copy.
         bundleAwsSDK: true,
         externalModules: [],
+        // Smaller stand-ins for code a Lambda never runs (infra/aws/bundling/aliases.ts).
+        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
         define: {
           // A define value is JS source: the JSON text becomes a string literal.
           "process.env.COMMUNITY_SIGNALS_CONFIG": JSON.stringify(JSON.stringify(config)),

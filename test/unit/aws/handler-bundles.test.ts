@@ -38,6 +38,16 @@ describe.each(FUNCTIONS)("the %s bundle", (name) => {
     // Bundled code takes zod/mini through shared/model/zod.ts (about 30 kB); classic zod is over 90 kB.
     expect(inputs.filter((file) => file.includes("node_modules/zod/v4/classic/"))).toEqual([]);
   }, 60_000);
+
+  it("takes credentials from Lambda's environment only: no SSO, INI, web identity or STS code (infra/aws/bundling)", async () => {
+    const inputs = await inputsOf(name);
+    expect(inputs.some((file) => file.endsWith("infra/aws/bundling/lambda-credentials.ts"))).toBe(true);
+    expect(inputs.some((file) => file.includes("node_modules/@aws-sdk/credential-provider-env/"))).toBe(true);
+    for (const unused of ["credential-provider-node", "credential-provider-ini", "credential-provider-sso", "credential-provider-web-identity", "nested-clients"]) {
+      expect(inputs.filter((file) => file.includes(`node_modules/@aws-sdk/${unused}/`)), unused).toEqual([]);
+    }
+    expect(inputs.filter((file) => file.includes("node_modules/mime-db/"))).toEqual([]);
+  }, 60_000);
 });
 
 describe("the ingest bundle", () => {

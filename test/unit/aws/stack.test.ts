@@ -50,7 +50,7 @@ const CONFIG_INPUT: ConfigInput = {
     logRetentionDays: 90,
     logLevel: "DEBUG",
     ingest: { rateLimit: 20, burstLimit: 40 },
-    normalizer: { maxConcurrency: 3, batchingWindowSeconds: 2 },
+    normalizer: { maxConcurrency: 3, batchingWindowSeconds: 2, batchSize: 250 },
   },
 };
 const config = parseConfig(CONFIG_INPUT);
@@ -114,7 +114,8 @@ describe("CommunitySignalsStack template", () => {
       EventSourceArn: arnOf(stack.ingestQueue.queue),
       FunctionName: ref(stack.normalize.fn),
       FunctionResponseTypes: ["ReportBatchItemFailures"],
-      BatchSize: 7,
+      // aws.normalizer.batchSize, not queue.batchSize (the local stack's receive size).
+      BatchSize: 250,
       MaximumBatchingWindowInSeconds: 2,
       ScalingConfig: { MaximumConcurrency: 3 },
     });
@@ -178,6 +179,15 @@ describe("CommunitySignalsStack template", () => {
       });
       const logGroup = template.toJSON().Resources[logicalId(fn.logGroup)];
       expect(logGroup.Properties.RetentionInDays).toBe(90);
+    }
+  });
+
+  it("leaves Lambda's START/END/REPORT lines out of the ingest logs only (once per webhook), at the Powertools level", () => {
+    const logging = (fn: SignalsFunction) => template.toJSON().Resources[logicalId(fn.fn)].Properties.LoggingConfig as Record<string, unknown>;
+    expect(logging(stack.ingest)).toMatchObject({ LogFormat: "JSON", SystemLogLevel: "WARN", ApplicationLogLevel: "DEBUG" });
+    for (const fn of [stack.normalize, stack.digest]) {
+      expect(logging(fn).SystemLogLevel).toBeUndefined();
+      expect(logging(fn).LogFormat).toBeUndefined();
     }
   });
 
