@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import type { Config } from "../../shared/model/config.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { SourceSchema } from "../../shared/model/activity.ts";
@@ -50,7 +50,7 @@ export class ExportInputError extends Error {
   override readonly name = "ExportInputError";
 }
 
-const DayString = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day as YYYY-MM-DD");
+const DayString = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day as YYYY-MM-DD"));
 
 export function parseDay(value: string, what = "day"): string {
   const parsed = DayString.safeParse(value);
@@ -92,10 +92,10 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /**
- * Export one UTC day: its activities (by occurredAt, through the by-day index, page by page;
- * at most one row group of rows in memory) and the current state of every thread that had
- * activity that day. Rows come in a stable order (activities: occurredAt then id, the index
- * order; threads: id), so the same table gives byte-identical files. The day's file replaces
+ * Export one UTC day: its activities (by occurredAt, through the day's markers and the by-day
+ * index, page by page; at most one row group of rows in memory) and the current state of every
+ * thread that had activity that day. Rows come in a stable order (activities: occurredAt then
+ * id; threads: id), so the same table gives byte-identical files. The day's file replaces
  * the old one; any other object under the day's prefix is deleted afterwards, and a day with
  * no rows keeps no file.
  */
@@ -207,8 +207,8 @@ export async function runDailyExport(deps: ExportDeps, now: Date = deps.now()): 
 }
 
 /** EventBridge Scheduler sends `{}` for the daily run; an on-demand run names a range. */
-const ExportRangeSchema = z.object({ from: DayString, to: DayString }).strict();
-export const ExportEventSchema = z.union([ExportRangeSchema, z.object({}).strict()]);
+const ExportRangeSchema = z.strictObject({ from: DayString, to: DayString });
+export const ExportEventSchema = z.union([ExportRangeSchema, z.strictObject({})]);
 export type ExportEvent = { kind: "daily" } | { kind: "range"; from: string; to: string };
 
 export function parseExportEvent(event: unknown): ExportEvent {
@@ -237,10 +237,10 @@ export interface ForgetResult {
 }
 
 /**
- * Forget a person: delete every activity they did (found through the member index), blank
- * them out of the thread refs of others' replies, refold each affected thread (a thread with
- * nothing left loses its summary), then re-export every day those activities or threads
- * touched, so the exported files no longer hold them.
+ * Forget a person: delete every activity they did (found through their member markers and the
+ * member index) and then those markers, blank them out of the thread refs of others' replies,
+ * refold each affected thread (a thread with nothing left loses its summary), then re-export
+ * every day those activities or threads touched, so the exported files no longer hold them.
  */
 export async function forgetMember(deps: ExportDeps, memberId: string, options: { reexport?: boolean } = {}): Promise<ForgetResult> {
   if (!memberId.trim()) throw new ExportInputError("member id must not be empty (e.g. github:user:583231)");
@@ -255,6 +255,8 @@ export async function forgetMember(deps: ExportDeps, memberId: string, options: 
   }
   for (const key of keys) await deps.store.deleteActivity(key);
   await deps.store.deleteAskerIndex(memberId);
+  // Last: until their activities are gone, the markers are how a rerun finds them.
+  await deps.store.deleteMemberMarkers(memberId);
 
   const refolded: string[] = [];
   const removed: string[] = [];

@@ -81,8 +81,9 @@ export async function normalizeEnvelope(
     throw err;
   }
   // Each thread is read once, before anything is put: an activity already stored at this
-  // version or a newer one is not written again (a redelivery costs reads, no writes), and the
-  // refold starts from that read plus what this envelope added, not from a second read.
+  // version or a newer one is not written again (a redelivery costs reads, no writes), the
+  // store writes only the day and member markers that read does not show (putActivity), and
+  // the refold starts from that read plus what this envelope added, not from a second read.
   const threadIds = [...new Set(activities.flatMap((a) => (a.thread ? [a.thread.id] : [])))];
   const snapshots = new Map<string, ThreadSnapshot>();
   for (const threadId of threadIds) snapshots.set(threadId, await deps.store.readThread(threadId));
@@ -91,7 +92,7 @@ export async function normalizeEnvelope(
     const snapshot = activity.thread ? snapshots.get(activity.thread.id) : undefined;
     const known = snapshot?.activities.find((a) => a.id === activity.id);
     if (known && known.version >= activity.version) continue;
-    if ((await deps.store.putActivity(activity)) === "stored") {
+    if ((await deps.store.putActivity(activity, snapshot)) === "stored") {
       stored++;
       snapshot?.activities.push(activity);
     }

@@ -23,6 +23,18 @@ export type PutOutcome = "stored" | "duplicate";
 export interface ThreadSnapshot {
   stored: { thread: Thread; rev: number } | null;
   activities: Activity[];
+  /**
+   * The thread's day and member markers known to exist: the occurred days and actors of its
+   * stored activities that were written with markers (not those carrying index keys instead).
+   * `putActivity` adds the markers it writes; absent means none are known (all are written).
+   */
+  marked?: ThreadMarkers;
+}
+
+/** Which `ACTDAY#<day>` and `MEMBER#<actor>` markers name one thread (see `putActivity`). */
+export interface ThreadMarkers {
+  days: Set<string>;
+  members: Set<string>;
 }
 
 export interface ThreadUpdate {
@@ -40,6 +52,14 @@ export const threadPk = (threadId: string) => `THREAD#${threadId}`;
 const activityKey = (a: Activity) =>
   a.thread ? { PK: threadPk(a.thread.id), SK: `ACT#${a.id}` } : { PK: `ACT#${a.id}`, SK: "ACT" };
 const day = (instant: string) => instant.slice(0, 10);
+const DAY_MARKER = "ACTDAY#";
+const MEMBER_MARKER = "MEMBER#";
+/**
+ * An activity item that carries the by-day and by-member index keys (an activity outside a
+ * thread, one stored without a thread snapshot, or one stored before markers existed) is found
+ * through the indexes; any other activity item was written after its thread's markers.
+ */
+const isIndexed = (item: Record<string, unknown>) => item["GSI2PK"] !== undefined;
 
 /**
  * Activities and thread summaries keep their document deflated in one binary attribute: the
@@ -61,7 +81,7 @@ const BATCH_GET_MAX = 100;
 /** Late-arrival markers live this long: far longer than any gap between two export runs. */
 const TOUCHED_TTL_SECONDS = 35 * 86_400;
 
-/** A stored activity's key, as found through the member index (keys only). */
+/** A stored activity's key, as found through a member's markers or the member index. */
 export interface ActivityKey {
   PK: string;
   SK: string;
@@ -106,8 +126,23 @@ export class SignalStore {
   /**
    * Store an activity idempotently by natural id; a newer version (edit) replaces an older
    * one, an equal or older one changes nothing.
+   *
+   * How the export's day and `forget` find it again, without an index entry per activity (each
+   * would be one more write unit):
+   * - An activity in a thread, given `known` (its thread as read before this writer's puts, as
+   *   the normaliser does), writes small table items instead: `ACTDAY#<occurred day>` /
+   *   `THREAD#<id>` unless the thread already has a stored activity of that day, and
+   *   `MEMBER#<actor id>` / `THREAD#<id>` unless it already has one by that actor (or the
+   *   `ASKER#` mark of the asker's own opening, written here too, names them). They are
+   *   written before the activity, so a stored activity always has its markers (a crash in
+   *   between leaves a marker that finds nothing more). `known.marked` learns what is written.
+   * - Otherwise (an activity outside a thread, or a caller without a snapshot) the activity
+   *   carries the by-day and by-member index keys, as every activity did before markers: the
+   *   same three units, written in one request, and a repeated put is refused at one.
    */
-  async putActivity(activity: Activity): Promise<PutOutcome> {
+  async putActivity(activity: Activity, known?: ThreadSnapshot): Promise<PutOutcome> {
+    const withMarkers = activity.thread !== null && known !== undefined;
+    const askerMarked = withMarkers ? await this.markThreadActivity(activity, known) : false;
     try {
       const replaced = await this.ddb.send(
         new PutCommand({
@@ -117,10 +152,14 @@ export class SignalStore {
             type: "activity",
             version: activity.version,
             ...pack(activity),
-            GSI2PK: `ACTDAY#${day(activity.occurredAt)}`,
-            GSI2SK: `${activity.occurredAt}#${activity.id}`,
-            GSI3PK: `MEMBER#${activity.actor.id}`,
-            GSI3SK: `${activity.occurredAt}#${activity.id}`,
+            ...(withMarkers
+              ? {}
+              : {
+                  GSI2PK: `${DAY_MARKER}${day(activity.occurredAt)}`,
+                  GSI2SK: `${activity.occurredAt}#${activity.id}`,
+                  GSI3PK: `${MEMBER_MARKER}${activity.actor.id}`,
+                  GSI3SK: `${activity.occurredAt}#${activity.id}`,
+                }),
           },
           ConditionExpression: "attribute_not_exists(PK) OR #version < :version",
           ExpressionAttributeNames: { "#version": "version" },
@@ -128,9 +167,9 @@ export class SignalStore {
           ReturnValues: "ALL_OLD",
         }),
       );
-      const previous = replaced.Attributes;
-      await this.markLateDays(activity, typeof previous?.GSI2PK === "string" ? previous.GSI2PK : null);
-      await this.indexForDigest(activity, previous ? (unpack(previous) as Activity) : null);
+      const previous = replaced.Attributes ? (unpack(replaced.Attributes) as Activity) : null;
+      await this.markLateDays(activity, previous);
+      await this.indexForDigest(activity, previous, askerMarked);
       return "stored";
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return "duplicate";
@@ -138,15 +177,41 @@ export class SignalStore {
     }
   }
 
+  /**
+   * The day and member markers an activity of a thread needs and `known` does not show yet,
+   * with the `ASKER#` mark of a question's opening when `known` shows it is new (true if written).
+   */
+  private async markThreadActivity(activity: Activity, known: ThreadSnapshot): Promise<boolean> {
+    const marked = (known.marked ??= { days: new Set(), members: new Set() });
+    const pk = threadPk((activity.thread as NonNullable<Activity["thread"]>).id);
+    const occurred = day(activity.occurredAt);
+    const asked = askedMark(activity);
+    const askerNeeded = asked !== null && !sameMark(asked, askedMark(known.activities.find((a) => a.id === activity.id)));
+    const puts: Record<string, unknown>[] = askerNeeded ? [asked] : [];
+    if (!marked.days.has(occurred)) puts.push({ PK: `${DAY_MARKER}${occurred}`, SK: pk, type: "day-thread" });
+    // The asker's mark names them and the thread: it is their member marker for it too.
+    const askerIsActor = askerNeeded && asked.PK === `ASKER#${activity.actor.id}`;
+    if (!marked.members.has(activity.actor.id) && !askerIsActor) {
+      puts.push({ PK: `${MEMBER_MARKER}${activity.actor.id}`, SK: pk, type: "member-thread" });
+    }
+    await Promise.all(puts.map((Item) => this.ddb.send(new PutCommand({ TableName: this.tableName, Item }))));
+    marked.days.add(occurred);
+    marked.members.add(activity.actor.id);
+    return askerNeeded;
+  }
+
   /** All stored activities of one thread (its own partition), paged. */
   async threadActivities(threadId: string): Promise<Activity[]> {
-    const items = await this.queryAll({
+    return (await this.threadItems(threadId)).map((item) => ActivitySchema.parse(unpack(item)));
+  }
+
+  private threadItems(threadId: string): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: "PK = :pk AND begins_with(SK, :act)",
       ExpressionAttributeValues: { ":pk": threadPk(threadId), ":act": "ACT#" },
       ConsistentRead: true,
     });
-    return items.map((item) => ActivitySchema.parse(unpack(item)));
   }
 
   async getThread(threadId: string): Promise<{ thread: Thread; rev: number } | null> {
@@ -161,10 +226,19 @@ export class SignalStore {
     return { thread: ThreadSchema.parse(unpack(res.Item)), rev: Number(res.Item.rev) };
   }
 
-  /** A thread as stored now: its summary (with its revision) and its activities. */
+  /** A thread as stored now: its summary (with its revision), its activities and its known markers. */
   async readThread(threadId: string): Promise<ThreadSnapshot> {
-    const [stored, activities] = await Promise.all([this.getThread(threadId), this.threadActivities(threadId)]);
-    return { stored, activities };
+    const [stored, items] = await Promise.all([this.getThread(threadId), this.threadItems(threadId)]);
+    const marked: ThreadMarkers = { days: new Set(), members: new Set() };
+    const activities = items.map((item) => {
+      const activity = ActivitySchema.parse(unpack(item));
+      if (!isIndexed(item)) {
+        marked.days.add(day(activity.occurredAt));
+        marked.members.add(activity.actor.id);
+      }
+      return activity;
+    });
+    return { stored, activities, marked };
   }
 
   /**
@@ -312,24 +386,14 @@ export class SignalStore {
   }
 
   /**
-   * Late arrivals: an activity stored on a day other than the day it occurred changes an
-   * export partition that may already be written. Mark that day as touched on the received
-   * day (`TOUCHED#<received day>` / `DAY#<occurred day>`, no index keys, expires after 35
-   * days), so the next export run re-exports it. An edit that moved an activity to another
-   * day (its old GSI2 day differs) marks the old day too, so the stale row is removed.
-   */
-  /**
    * Small items the digest reads instead of walking all recent traffic: each action taken from
    * a digest under its day (`DIGESTACTIONS#<day>`, expiring after 30 days), and each question a
    * person opened under their id (`ASKER#<actor id>`, for the first-time asker mark).
    */
-  private async indexForDigest(activity: Activity, previous: Activity | null): Promise<void> {
+  private async indexForDigest(activity: Activity, previous: Activity | null, askerMarked: boolean): Promise<void> {
     const thread = activity.thread;
     if (!thread) return;
-    const askerKey = (a: Activity | null) =>
-      a?.thread && a.kind === "thread_opened" && a.id === a.thread.id && a.thread.isQuestion && a.thread.author && !a.thread.author.isBot
-        ? `${a.thread.author.id}\u0000${a.thread.createdAt ?? a.occurredAt}`
-        : null;
+    const asked = askedMark(activity);
     if (isActionActivity(activity)) {
       await this.ddb.send(
         new PutCommand({
@@ -347,15 +411,9 @@ export class SignalStore {
           },
         }),
       );
-    } else if (thread.author && askerKey(activity) !== null && askerKey(activity) !== askerKey(previous)) {
+    } else if (asked && !askerMarked && !sameMark(asked, askedMark(previous))) {
       // An edit of an opening that was already marked (same asker, same creation time) writes nothing.
-      const createdAt = thread.createdAt ?? activity.occurredAt;
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { PK: `ASKER#${thread.author.id}`, SK: `${createdAt}#${thread.id}`, type: "asked", threadId: thread.id, createdAt },
-        }),
-      );
+      await this.ddb.send(new PutCommand({ TableName: this.tableName, Item: asked }));
     }
   }
 
@@ -425,11 +483,19 @@ export class SignalStore {
   /** Late-arrival markers this process already wrote (a marker is the same item all day long). */
   private readonly markersWritten = new Set<string>();
 
-  private async markLateDays(activity: Activity, previousDayKey: string | null): Promise<void> {
+  /**
+   * Late arrivals: an activity stored on a day other than the day it occurred changes an
+   * export partition that may already be written. Mark that day as touched on the received
+   * day (`TOUCHED#<received day>` / `DAY#<occurred day>`, no index keys, expires after 35
+   * days), so the next export run re-exports it. An edit that moved an activity to another
+   * day (the replaced version occurred on another day) marks the old day too, so the stale row
+   * is removed.
+   */
+  private async markLateDays(activity: Activity, replaced: Activity | null): Promise<void> {
     const received = day(activity.receivedAt);
     const days = new Set<string>();
     if (day(activity.occurredAt) !== received) days.add(day(activity.occurredAt));
-    const previous = previousDayKey?.startsWith("ACTDAY#") ? previousDayKey.slice("ACTDAY#".length) : null;
+    const previous = replaced ? day(replaced.occurredAt) : null;
     if (previous && previous !== day(activity.occurredAt)) days.add(previous);
     for (const occurred of days) {
       const marker = `${received}/${occurred}`;
@@ -463,46 +529,128 @@ export class SignalStore {
   }
 
   /**
-   * One UTC day's activities (by occurredAt) from the by-day index (keys only, the items read
-   * from the table in batches), in index order
-   * (occurredAt, then id: a stable order), one page at a time so a large day never sits in
-   * memory. The index is eventually consistent: a write from the last second may be missing.
+   * One UTC day's activities (by occurredAt), in (occurredAt, id) order (a stable order), one
+   * page at a time. Found two ways, merged: the day's markers (`ACTDAY#<day>`, one per thread
+   * active that day), each thread's partition then read in one Query (billed by size, cheaper
+   * than fetching item by item) and kept to that day; and the by-day index (keys only) for the
+   * activities carrying index keys (outside threads, stored without a snapshot, or stored
+   * before markers existed: existing tables lose nothing), fetched in batches unless their
+   * thread is read anyway. Memory: one small sort key per activity of the day, plus the items
+   * read from thread partitions up to `keepBytes` (past that, they are fetched again by key
+   * when their page comes). Reads are eventually consistent, like the index: a write from the
+   * last second may be missing.
    */
-  async *activitiesOfDay(dayIso: string, pageSize = 500): AsyncGenerator<Activity[]> {
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.ddb.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEXES.byDay.indexName,
-          KeyConditionExpression: "GSI2PK = :pk",
-          ExpressionAttributeValues: { ":pk": `ACTDAY#${dayIso}` },
-          Limit: pageSize,
-          ExclusiveStartKey,
-        }),
-      );
-      const items = await this.batchGet((page.Items ?? []) as Record<string, unknown>[]);
-      if (items.length > 0) yield items.map((item) => ActivitySchema.parse(unpack(item)));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+  async *activitiesOfDay(dayIso: string, pageSize = 500, keepBytes = DAY_ITEMS_KEPT_BYTES): AsyncGenerator<Activity[]> {
+    const threads = new Set<string>();
+    for await (const markers of this.queryPages({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": `${DAY_MARKER}${dayIso}` },
+    })) {
+      for (const marker of markers) threads.add(String(marker.SK));
+    }
+    const entries: DayEntry[] = [];
+    for await (const keys of this.queryPages({
+      TableName: this.tableName,
+      IndexName: INDEXES.byDay.indexName,
+      KeyConditionExpression: "GSI2PK = :pk",
+      ExpressionAttributeValues: { ":pk": `${DAY_MARKER}${dayIso}` },
+    })) {
+      for (const key of keys) {
+        if (!threads.has(String(key.PK))) entries.push({ order: String(key.GSI2SK), PK: key.PK, SK: key.SK, item: null });
+      }
+    }
+    let kept = 0;
+    for (const pk of threads) {
+      for await (const items of this.queryPages({
+        TableName: this.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :act)",
+        ExpressionAttributeValues: { ":pk": pk, ":act": "ACT#" },
+      })) {
+        for (const item of items) {
+          const activity = unpack(item) as Activity;
+          if (day(activity.occurredAt) !== dayIso) continue;
+          const size = itemBytes(item);
+          const keep = kept + size <= keepBytes;
+          if (keep) kept += size;
+          entries.push({ order: `${activity.occurredAt}#${activity.id}`, PK: item.PK, SK: item.SK, item: keep ? item : null });
+        }
+      }
+    }
+    entries.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    for (let start = 0; start < entries.length; start += pageSize) {
+      const page = entries.slice(start, start + pageSize);
+      const fetched = new Map((await this.batchGet(page.flatMap((e) => (e.item === null ? [{ PK: e.PK, SK: e.SK }] : [])))).map((item) => [itemId(item), item]));
+      const activities = page.flatMap((e) => {
+        const item = e.item ?? fetched.get(itemId(e));
+        const activity = item ? ActivitySchema.parse(unpack(item)) : null;
+        // An index entry can lag behind an edit that moved the activity to another day.
+        return activity && day(activity.occurredAt) === dayIso ? [activity] : [];
+      });
+      if (activities.length > 0) yield activities;
+    }
   }
 
-  /** Keys of every activity one member did (member index, keys only). */
+  /**
+   * Keys of every activity one member did, oldest first: the threads named by their markers
+   * (`MEMBER#<actor id>`, and `ASKER#<actor id>` for questions they opened), each partition
+   * read and kept to their activities, and the member index (keys only) for the activities
+   * carrying index keys (outside threads, stored without a snapshot, or stored before markers).
+   */
   async memberActivityKeys(actorId: string): Promise<ActivityKey[]> {
-    const items = await this.queryAll({
+    const threads = new Set<string>();
+    for (const marker of await this.memberMarkers(actorId)) threads.add(String(marker.SK));
+    // The asker's mark of a question they opened stands in for their member marker there.
+    for (const asked of await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": `ASKER#${actorId}` },
+      ConsistentRead: true,
+    })) {
+      threads.add(threadPk(String(asked.threadId)));
+    }
+    const found = new Map<string, ActivityKey & { order: string }>();
+    const keyOf = (PK: string, SK: string, order: string): ActivityKey & { order: string } => ({
+      PK,
+      SK,
+      day: order.slice(0, 10),
+      threadId: PK.startsWith("THREAD#") ? PK.slice("THREAD#".length) : null,
+      order,
+    });
+    for (const key of await this.queryAll({
       TableName: this.tableName,
       IndexName: INDEXES.byMember.indexName,
       KeyConditionExpression: "GSI3PK = :pk",
-      ExpressionAttributeValues: { ":pk": `MEMBER#${actorId}` },
-    });
-    return items.map((item) => {
-      const pk = String(item.PK);
-      return {
-        PK: pk,
-        SK: String(item.SK),
-        day: String(item.GSI3SK).slice(0, 10),
-        threadId: pk.startsWith("THREAD#") ? pk.slice("THREAD#".length) : null,
-      };
+      ExpressionAttributeValues: { ":pk": `${MEMBER_MARKER}${actorId}` },
+    })) {
+      if (!threads.has(String(key.PK))) found.set(itemId(key), keyOf(String(key.PK), String(key.SK), String(key.GSI3SK)));
+    }
+    for (const pk of threads) {
+      for (const item of await this.threadItems(pk.slice("THREAD#".length))) {
+        const activity = unpack(item) as Activity;
+        if (activity.actor.id === actorId) found.set(itemId(item), keyOf(pk, String(item.SK), `${activity.occurredAt}#${activity.id}`));
+      }
+    }
+    return [...found.values()]
+      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+      .map(({ order: _order, ...key }) => key);
+  }
+
+  /** Forget a person's member markers (after their activities, by `forget`). */
+  async deleteMemberMarkers(actorId: string): Promise<number> {
+    const markers = await this.memberMarkers(actorId);
+    for (const marker of markers) {
+      await this.ddb.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: marker.PK, SK: marker.SK } }));
+    }
+    return markers.length;
+  }
+
+  private memberMarkers(actorId: string): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": `${MEMBER_MARKER}${actorId}` },
+      ConsistentRead: true,
     });
   }
 
@@ -591,7 +739,7 @@ export class SignalStore {
    * the order given; keys whose item is gone are left out. Eventually consistent, like the index.
    */
   private async batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const id = (item: Record<string, unknown>) => `${String(item.PK)}\u0000${String(item.SK)}`;
+    const id = itemId;
     const found = new Map<string, Record<string, unknown>>();
     const wanted = [...new Map(keys.map((k) => [id(k), { PK: k.PK, SK: k.SK }])).values()];
     for (let start = 0; start < wanted.length; start += BATCH_GET_MAX) {
@@ -609,14 +757,50 @@ export class SignalStore {
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
+    for await (const page of this.queryPages(input)) items.push(...page);
+    return items;
+  }
+
+  private async *queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.ddb.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      yield (page.Items ?? []) as Record<string, unknown>[];
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return items;
   }
+}
+
+/**
+ * The `ASKER#<author id>` / `<createdAt>#<thread id>` mark of a question's opening (first-time
+ * asker mark; it also leads `forget` to the thread), or null for any other activity.
+ */
+function askedMark(a: Activity | null | undefined): { PK: string; SK: string; type: "asked"; threadId: string; createdAt: string } | null {
+  const thread = a?.thread;
+  if (!a || !thread || a.kind !== "thread_opened" || a.id !== thread.id || !thread.isQuestion || !thread.author || thread.author.isBot) return null;
+  const createdAt = thread.createdAt ?? a.occurredAt;
+  return { PK: `ASKER#${thread.author.id}`, SK: `${createdAt}#${thread.id}`, type: "asked", threadId: thread.id, createdAt };
+}
+
+const sameMark = (a: { PK: string; SK: string } | null, b: { PK: string; SK: string } | null) => a !== null && b !== null && a.PK === b.PK && a.SK === b.SK;
+
+/** One activity of a day being exported: its sort key, its item key, and the item if kept in memory. */
+interface DayEntry {
+  order: string;
+  PK: unknown;
+  SK: unknown;
+  item: Record<string, unknown> | null;
+}
+
+/** Items of a day read from thread partitions and kept for their page (past this, read again by key). */
+const DAY_ITEMS_KEPT_BYTES = 32 * 1024 * 1024;
+
+const itemId = (item: { PK?: unknown; SK?: unknown }) => `${String(item.PK)}\u0000${String(item.SK)}`;
+
+/** About what an item holds in memory: its packed document, or its legacy map's JSON. */
+function itemBytes(item: Record<string, unknown>): number {
+  const packed = item[PACKED];
+  return 200 + (packed instanceof Uint8Array ? packed.byteLength : JSON.stringify(item["data"] ?? null).length);
 }
 
 function sameThread(a: Thread, b: Thread): boolean {

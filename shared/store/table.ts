@@ -4,17 +4,24 @@
  *
  * Items (PK / SK):
  * - activity        THREAD#<threadId> / ACT#<activityId>   (non-thread activity: ACT#<id> / ACT)
+ * - day marker      ACTDAY#<occurred yyyy-mm-dd> / THREAD#<threadId>  (the thread has activity that day;
+ *                   written once per thread and day, before the activity; for the export's day)
+ * - member marker   MEMBER#<actorId> / THREAD#<threadId>  (the member acted in the thread; written once,
+ *                   before the activity; the ASKER# mark stands in for it in a question they opened; for forget)
  * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
  * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
  * - digest action   DIGESTACTIONS#<yyyy-mm-dd> / <at>#<activityId>  (expires after 30 days)
- * - asked question  ASKER#<actorId> / <createdAt>#<threadId>       (first-time asker mark)
+ * - asked question  ASKER#<actorId> / <createdAt>#<threadId>       (first-time asker mark; forget reads it too)
  * - poller cursor   CURSOR#<source>#<channel> / CURSOR  (value: the last position read)
  * - lease           LEASE#<name> / LEASE  (holder, until in epoch ms: one scheduled run at a time; TTL a day after)
  * - late arrival    TOUCHED#<received yyyy-mm-dd> / DAY#<occurred yyyy-mm-dd>  (no index keys; TTL 35 days;
  *                   an export partition changed after its day: re-export it)
  * - export record   EXPORT#<table> / DAY#<yyyy-mm-dd>  (rows, bytes, key, schemaVersion, exportedAt)
  * - export run      EXPORT#RUN / LAST  (received day the last daily export run covered)
- * Activities also carry GSI2 (by day, for export) and GSI3 (by member, to forget a person).
+ * Activities the normaliser stores with its thread snapshot carry no index keys (the markers find them).
+ * The others carry GSI2 (`ACTDAY#<day>`, for export) and GSI3 (`MEMBER#<actorId>`, to forget a person):
+ * activities outside threads (one request writes the item and both lookups), activities put without a
+ * snapshot (digest actions), and every activity stored before markers (the readers merge both).
  */
 export const TABLE_KEYS = { partitionKey: "PK", sortKey: "SK" } as const;
 
@@ -44,20 +51,20 @@ export const INDEXES = {
     purpose: "open question threads, oldest first (digest)",
     projection: "KEYS_ONLY",
   },
-  /** Question threads by creation day (metrics) and activities by day (export). */
+  /** Question threads by creation day (metrics) and indexed activities by day (export, with the day markers). */
   byDay: {
     indexName: "GSI2",
     partitionKey: "GSI2PK",
     sortKey: "GSI2SK",
-    purpose: "question threads created per day (metrics); activities per day (export)",
+    purpose: "question threads created per day (metrics); indexed activities per day (export)",
     projection: "KEYS_ONLY",
   },
-  /** One member's activities (to forget a person). */
+  /** One member's indexed activities (to forget a person, with the member markers). */
   byMember: {
     indexName: "GSI3",
     partitionKey: "GSI3PK",
     sortKey: "GSI3SK",
-    purpose: "a member's activities (forget)",
+    purpose: "a member's indexed activities (forget)",
     projection: "KEYS_ONLY",
   },
 } as const satisfies Record<string, IndexDefinition>;

@@ -379,7 +379,8 @@ describe("normalize handler", () => {
     stubEnv(NORMALIZE_ENV);
     const archived = vi.spyOn(S3Client.prototype, "send").mockResolvedValue({} as never);
     vi.spyOn(DynamoDBDocumentClient.prototype, "send").mockImplementation((async (command: unknown) => {
-      if (command instanceof PutCommand) throw new ConditionalCheckFailedException({ message: "exists", $metadata: {} });
+      // The activity's conditional put is refused; an unconditional one (a marker) cannot be.
+      if (command instanceof PutCommand && command.input.ConditionExpression) throw new ConditionalCheckFailedException({ message: "exists", $metadata: {} });
       return {};
     }) as never);
     const { handler } = await importNormalize();
