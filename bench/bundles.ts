@@ -1,12 +1,12 @@
 // Bundle size and cold-import time of each Lambda handler, built the way `cdk synth` builds it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { build, type BuildOptions } from "esbuild";
-import { LAMBDA_BUNDLE_ALIASES } from "../infra/aws/bundling/aliases.ts";
+import { build, type Metafile } from "esbuild";
+import { bundleFiles, LAMBDA_ENTRY_FILE, lambdaBuildOptions } from "../infra/aws/bundling/build.ts";
 import type { FunctionName } from "../infra/aws/constructs/signals-function.ts";
 import type { Config } from "../shared/model/config.ts";
 
@@ -29,33 +29,6 @@ export const BUNDLE_BUDGETS: Record<FunctionName, { bytes: number; importRatioTo
   "poll-stackoverflow": { bytes: 600_000, importRatioToFloor: 1.8 },
   actions: { bytes: 575_000, importRatioToFloor: 1.7 },
 };
-
-/**
- * The esbuild settings NodejsFunction derives from SignalsFunction's `bundling` props
- * (infra/aws/constructs/signals-function.ts), duplicated because the construct does not
- * export them. Keep the two in step: format ESM, target node22, minify, linked source map
- * without sources content, main fields module,main, no externals (SDK bundled), the aliases of
- * infra/aws/bundling/aliases.ts, the createRequire banner and the config inlined with `define`.
- */
-export function cdkEquivalentOptions(config: Config): BuildOptions {
-  return {
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: ["module", "main"],
-    external: [],
-    alias: { ...LAMBDA_BUNDLE_ALIASES },
-    banner: {
-      js: "import { createRequire as __csCreateRequire } from 'node:module'; const require = __csCreateRequire(import.meta.url);",
-    },
-    define: { "process.env.COMMUNITY_SIGNALS_CONFIG": JSON.stringify(JSON.stringify(config)) },
-    logLevel: "warning",
-  };
-}
 
 /** What module scope needs besides the inlined config: the variables the bind methods set. */
 const IMPORT_ENV: Record<string, string> = {
@@ -117,8 +90,14 @@ export async function handler(event) {
 
 export interface BundleMeasurement {
   name: FunctionName | "empty" | "floor";
+  /** Every JavaScript file of the deployed bundle: the entry and any chunk. */
   bytes: number;
   gzipBytes: number;
+  /**
+   * What a cold start reads before the first event: the entry and the chunks it imports
+   * statically (all of the bundle, unless it is split at dynamic imports).
+   */
+  startBytes: number;
   mapBytes: number;
   importMs: number;
   /** importMs over the floor bundle's, measured in the same run. */
@@ -128,40 +107,45 @@ export interface BundleMeasurement {
 export async function runBundlesBench(config: Config): Promise<BundleMeasurement[]> {
   const dir = mkdtempSync(join(tmpdir(), "community-signals-bench-"));
   try {
-    const emptyEntry = join(dir, "empty-handler.ts");
-    writeFileSync(emptyEntry, "export async function handler() { return {}; }\n");
-    const entries: { name: BundleMeasurement["name"]; entry: string | null }[] = [
-      { name: "empty", entry: emptyEntry },
-      // From stdin, resolved in the project so the SDK comes from its node_modules.
-      { name: "floor", entry: null },
-      ...FUNCTIONS.map((name) => ({ name, entry: join(PROJECT_ROOT, "functions", name, "handler.ts") })),
-    ];
-    const options = cdkEquivalentOptions(config);
+    // The two baselines are handlers of their own, in a throwaway functions/ folder inside the
+    // project, so the SDK resolves from its node_modules as the real handlers' does.
+    const baselines = mkdtempSync(join(PROJECT_ROOT, "bench", ".baselines-"));
+    const names: BundleMeasurement["name"][] = ["empty", "floor", ...FUNCTIONS];
     const outputs = new Map<string, string>();
-    for (const { name, entry } of entries) {
-      const outfile = join(dir, name, "index.mjs");
-      const input: BuildOptions = entry
-        ? { entryPoints: [entry] }
-        : { stdin: { contents: FLOOR_HANDLER, resolveDir: PROJECT_ROOT, sourcefile: "floor-handler.mjs", loader: "js" } };
-      await build({ ...options, ...input, outfile });
-      outputs.set(name, outfile);
+    const startBytes = new Map<string, number>();
+    try {
+      for (const [name, source] of [["empty", "export async function handler() { return {}; }\n"], ["floor", FLOOR_HANDLER]] as const) {
+        mkdirSync(join(baselines, "functions", name), { recursive: true });
+        writeFileSync(join(baselines, "functions", name, "handler.ts"), source);
+      }
+      for (const name of names) {
+        const outdir = join(dir, name);
+        const root = name === "empty" || name === "floor" ? baselines : PROJECT_ROOT;
+        const { metafile } = await build({ ...lambdaBuildOptions(config, name, outdir, root), metafile: true });
+        outputs.set(name, outdir);
+        startBytes.set(name, staticClosureBytes(metafile, join(outdir, LAMBDA_ENTRY_FILE)));
+      }
+    } finally {
+      rmSync(baselines, { recursive: true, force: true });
     }
 
     // Interleaved rounds, so a machine that slows down mid-run slows every bundle alike.
-    const samples = new Map<string, number[]>(entries.map(({ name }) => [name, []]));
+    const samples = new Map<string, number[]>(names.map((name) => [name, []]));
     for (let run = 0; run < IMPORT_RUNS; run++) {
-      for (const { name } of entries) samples.get(name)?.push(await timeImport(outputs.get(name) ?? ""));
+      for (const name of names) samples.get(name)?.push(await timeImport(join(outputs.get(name) ?? "", LAMBDA_ENTRY_FILE)));
     }
 
     const floorMs = median(samples.get("floor") ?? []);
-    const results: BundleMeasurement[] = entries.map(({ name }) => {
-      const file = outputs.get(name) ?? "";
+    const results: BundleMeasurement[] = names.map((name) => {
+      const outdir = outputs.get(name) ?? "";
+      const files = bundleFiles(outdir).map((file) => join(outdir, file));
       const importMs = median(samples.get(name) ?? []);
       return {
         name,
-        bytes: statSync(file).size,
-        gzipBytes: gzipSync(readFileSync(file)).byteLength,
-        mapBytes: statSync(`${file}.map`).size,
+        bytes: files.reduce((sum, file) => sum + statSync(file).size, 0),
+        gzipBytes: files.reduce((sum, file) => sum + gzipSync(readFileSync(file)).byteLength, 0),
+        startBytes: startBytes.get(name) ?? NaN,
+        mapBytes: files.reduce((sum, file) => sum + statSync(`${file}.map`).size, 0),
         importMs,
         importRatioToFloor: importMs / floorMs,
       };
@@ -173,13 +157,28 @@ export async function runBundlesBench(config: Config): Promise<BundleMeasurement
   }
 }
 
+/** Bytes of an output file and of every chunk it imports statically, transitively. */
+function staticClosureBytes(metafile: Metafile, entry: string): number {
+  const key = (file: string) => Object.keys(metafile.outputs).find((out) => file.endsWith(out) || out.endsWith(file.replace(/^\/+/, "")));
+  const seen = new Set<string>();
+  const visit = (out: string | undefined) => {
+    if (!out || seen.has(out)) return;
+    seen.add(out);
+    for (const imported of metafile.outputs[out]?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) visit(key(imported.path));
+    }
+  };
+  visit(key(entry));
+  return [...seen].reduce((sum, out) => sum + (metafile.outputs[out]?.bytes ?? 0), 0);
+}
+
 function printBundles(results: BundleMeasurement[]): void {
   const emptyMs = results.find((r) => r.name === "empty")?.importMs ?? NaN;
   const kb = (n: number) => `${(n / 1000).toFixed(0)} kB`.padStart(8);
-  console.log(`Lambda bundles (esbuild with the CDK construct's settings; import = median of ${IMPORT_RUNS} fresh node processes, NODE_OPTIONS=--enable-source-maps)`);
+  console.log(`Lambda bundles (built as cdk synth builds them, infra/aws/bundling/build.ts; import = median of ${IMPORT_RUNS} fresh node processes, NODE_OPTIONS=--enable-source-maps)`);
   console.log(`  floor = only @aws-sdk/client-dynamodb and @aws-sdk/client-sqs, built and imported the same way`);
   console.log(
-    `  ${"function".padEnd(18)} ${"bundle".padStart(8)} ${"gzip".padStart(8)} ${"map".padStart(8)} ${"import".padStart(9)} ${"x empty".padStart(8)} ${"x floor".padStart(8)}   budget (bytes, x floor)`,
+    `  ${"function".padEnd(18)} ${"bundle".padStart(8)} ${"gzip".padStart(8)} ${"at start".padStart(8)} ${"import".padStart(9)} ${"x empty".padStart(8)} ${"x floor".padStart(8)}   budget (bytes, x floor)`,
   );
   for (const r of results) {
     const budget = r.name === "empty" || r.name === "floor" ? undefined : BUNDLE_BUDGETS[r.name];
@@ -187,7 +186,7 @@ function printBundles(results: BundleMeasurement[]): void {
       ? `${kb(budget.bytes).trim()} ${r.bytes <= budget.bytes ? "PASS" : "OVER"}, ${budget.importRatioToFloor.toFixed(1)}x ${r.importRatioToFloor <= budget.importRatioToFloor ? "PASS" : "OVER"}`
       : "(baseline)";
     console.log(
-      `  ${r.name.padEnd(18)} ${kb(r.bytes)} ${kb(r.gzipBytes)} ${kb(r.mapBytes)} ${`${r.importMs.toFixed(1)} ms`.padStart(9)} ` +
+      `  ${r.name.padEnd(18)} ${kb(r.bytes)} ${kb(r.gzipBytes)} ${kb(r.startBytes)} ${`${r.importMs.toFixed(1)} ms`.padStart(9)} ` +
         `${`${(r.importMs / emptyMs).toFixed(2)}x`.padStart(8)} ${`${r.importRatioToFloor.toFixed(2)}x`.padStart(8)}   ${verdict}`,
     );
   }

@@ -4,8 +4,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "../../shared/model/zod.ts";
-import { S3Client } from "@aws-sdk/client-s3";
-import { RawArchive } from "../../shared/blob/raw-archive.ts";
+import type { RawArchive } from "../../shared/blob/raw-archive.ts";
 import { EnvelopeQueue } from "../../shared/queue/envelope-queue.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { configFromEnv, readEnv } from "../../shared/runtime/env.ts";
@@ -25,12 +24,28 @@ const metrics = new Metrics();
 const outcomes = new Map<IngestOutcome, number>();
 const observe = (outcome: IngestOutcome) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 
+/**
+ * The claim check's archive, created on the first body too large for a queue message. Its S3
+ * client is a dynamic import, so the bundle keeps it in a chunk of its own that a cold start
+ * does not read (most functions never see such a body); a failed load is tried again next time.
+ */
+let claimArchive: Promise<RawArchive> | undefined;
+function archiveForClaims(): Promise<RawArchive> {
+  claimArchive ??= Promise.all([import("@aws-sdk/client-s3"), import("../../shared/blob/raw-archive.ts")])
+    .then(([{ S3Client }, { RawArchive }]) => new RawArchive(new S3Client({}), env.RAW_BUCKET))
+    .catch((err: unknown) => {
+      claimArchive = undefined;
+      throw err;
+    });
+  return claimArchive;
+}
+
 const ingest = createIngest({
   config,
   secrets: new SecretsManagerResolver(new SecretsManagerClient({}), systemClock),
   queue: new EnvelopeQueue(new SQSClient({}), env.QUEUE_URL, config.queue.maxMessageBytes),
   // Bodies too large for a queue message (claim check); ingest may write only those keys.
-  claims: new RawArchive(new S3Client({}), env.RAW_BUCKET),
+  claims: { putBody: async (day, envelopeId, body) => (await archiveForClaims()).putBody(day, envelopeId, body) },
   now: systemClock,
   observer: {
     outcome(source, outcome, detail) {

@@ -8,15 +8,15 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { dirname, join, relative } from "node:path";
+import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { App } from "aws-cdk-lib";
 import { build } from "esbuild";
-import { cdkEquivalentOptions } from "../../bench/bundles.ts";
+import { bundleFiles, lambdaBuildOptions } from "../../infra/aws/bundling/build.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommunitySignalsStack } from "../../infra/aws/stack.ts";
 import { boundPort, closeServer } from "../../infra/local/emulators/http-server.ts";
@@ -192,32 +192,9 @@ describe("the synthesised Lambda bundles, run as Lambda runs them", () => {
     return { result: at < 0 ? null : (JSON.parse(out.slice(at + "@@RESULT@@".length)) as Json), logs: out.slice(0, Math.max(0, at)) };
   }
 
-  it("gives every function the variables its handler reads, resolved to something real, in the bundle the bench measures", async () => {
-    for (const name of ["ingest", "normalize", "digest", "export", "actions"]) {
-      const fn = lambda(name);
-      expect(Object.values(fn.env).filter((v) => v.startsWith("unresolved:")), name).toEqual([]);
-      expect(readFileSync(fn.bundle, "utf8").length, name).toBeGreaterThan(10_000);
-    }
-    // The bench measures what synth ships: its build of a function (bench/bundles.ts, aliases
-    // included) is the synthesised asset, to the byte.
-    for (const name of ["ingest", "digest"]) {
-      const built = await build({ ...cdkEquivalentOptions(config), entryPoints: [join(ROOT, "functions", name, "handler.ts")], outfile: `/nonexistent/${name}/index.mjs`, write: false, logLevel: "silent" });
-      const js = built.outputFiles.find((f) => f.path.endsWith(".mjs"));
-      expect(js?.contents.byteLength, name).toBe(readFileSync(lambda(name).bundle).byteLength);
-    }
-    // Secrets are named by ARN; put the webhook secret where ingest will read it.
-    const ingest = lambda("ingest");
-    const secretVar = Object.keys(ingest.env).find((k) => k.startsWith("SECRET_ID_"));
-    expect(secretVar).toBe("SECRET_ID_GITHUB_WEBHOOK_SECRET");
-    secrets.set(ingest.env[secretVar!]!, WEBHOOK_SECRET);
-  });
-
-  it("a signed webhook through the ingest bundle lands in the queue; the normalize bundle stores it; the digest bundle mails it", async () => {
-    // A bundle runs on the system clock, as in Lambda (under faketime, shifted like this process):
-    // the question is asked three hours before that clock's now, whatever the date.
-    const askedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
-    const body = JSON.stringify(issuesEvent("opened", { id: 99001, number: 41, title: "Does the bundle work?", author: { id: 7, login: "curious-cat" }, createdAt: askedAt }));
-    const request = {
+  /** The HTTP API's event (payload format 2.0) for a signed GitHub `issues` delivery. */
+  function webhookRequest(body: string, deliveryId: string) {
+    return {
       version: "2.0",
       routeKey: "POST /webhooks/{source}",
       rawPath: "/webhooks/github",
@@ -225,23 +202,19 @@ describe("the synthesised Lambda bundles, run as Lambda runs them", () => {
       headers: {
         "content-type": "application/json",
         "x-github-event": "issues",
-        "x-github-delivery": "fidelity-1",
+        "x-github-delivery": deliveryId,
         "x-hub-signature-256": signGitHubBody(WEBHOOK_SECRET, body),
       },
       pathParameters: { source: "github" },
-      requestContext: { http: { method: "POST", path: "/webhooks/github", protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "GitHub-Hookshot/fidelity" }, requestId: "r-1", routeKey: "POST /webhooks/{source}", stage: "$default" },
+      requestContext: { http: { method: "POST", path: "/webhooks/github", protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "GitHub-Hookshot/fidelity" }, requestId: `r-${deliveryId}`, routeKey: "POST /webhooks/{source}", stage: "$default" },
       body,
       isBase64Encoded: false,
     };
-    const ingested = await invoke("ingest", request);
-    expect(ingested.result, ingested.logs).toMatchObject({ statusCode: 202 });
+  }
 
-    const sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: REGION, credentials: CREDENTIALS });
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"], WaitTimeSeconds: 2 }));
-    expect(received.Messages).toHaveLength(1);
-    const message = received.Messages![0]!;
-
-    const batch = {
+  /** The SQS event source's batch for one received message. */
+  function sqsBatch(message: Message) {
+    return {
       Records: [
         {
           messageId: message.MessageId,
@@ -258,6 +231,44 @@ describe("the synthesised Lambda bundles, run as Lambda runs them", () => {
         },
       ],
     };
+  }
+
+  it("gives every function the variables its handler reads, resolved to something real, in the bundle the bench measures", async () => {
+    for (const name of ["ingest", "normalize", "digest", "export", "actions"]) {
+      const fn = lambda(name);
+      expect(Object.values(fn.env).filter((v) => v.startsWith("unresolved:")), name).toEqual([]);
+      expect(readFileSync(fn.bundle, "utf8").length, name).toBeGreaterThan(10_000);
+    }
+    // The bench measures what synth ships: the shared build (infra/aws/bundling/build.ts) of a
+    // function is the synthesised asset, file for file and byte for byte, chunks included.
+    for (const name of ["ingest", "digest"]) {
+      const built = await build({ ...lambdaBuildOptions(config, name, join(tmpdir(), "cs-fidelity-rebuilt", name)), write: false, logLevel: "silent" });
+      const rebuilt = new Map((built.outputFiles ?? []).filter((f) => f.path.endsWith(".mjs")).map((f) => [relative(join(tmpdir(), "cs-fidelity-rebuilt", name), f.path), f.contents.byteLength]));
+      const assetDir = dirname(lambda(name).bundle);
+      expect(new Map(bundleFiles(assetDir).map((file) => [file, statSync(join(assetDir, file)).size])), name).toEqual(rebuilt);
+    }
+    // Secrets are named by ARN; put the webhook secret where ingest will read it.
+    const ingest = lambda("ingest");
+    const secretVar = Object.keys(ingest.env).find((k) => k.startsWith("SECRET_ID_"));
+    expect(secretVar).toBe("SECRET_ID_GITHUB_WEBHOOK_SECRET");
+    secrets.set(ingest.env[secretVar!]!, WEBHOOK_SECRET);
+  });
+
+  it("a signed webhook through the ingest bundle lands in the queue; the normalize bundle stores it; the digest bundle mails it", async () => {
+    // A bundle runs on the system clock, as in Lambda (under faketime, shifted like this process):
+    // the question is asked three hours before that clock's now, whatever the date.
+    const askedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const body = JSON.stringify(issuesEvent("opened", { id: 99001, number: 41, title: "Does the bundle work?", author: { id: 7, login: "curious-cat" }, createdAt: askedAt }));
+    const request = webhookRequest(body, "fidelity-1");
+    const ingested = await invoke("ingest", request);
+    expect(ingested.result, ingested.logs).toMatchObject({ statusCode: 202 });
+
+    const sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: REGION, credentials: CREDENTIALS });
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"], WaitTimeSeconds: 2 }));
+    expect(received.Messages).toHaveLength(1);
+    const message = received.Messages![0]!;
+
+    const batch = sqsBatch(message);
     const normalized = await invoke("normalize", batch);
     expect(normalized.result, normalized.logs).toEqual({ batchItemFailures: [] });
     const thread = await store.getThread("github:issue:99001");
@@ -270,4 +281,27 @@ describe("the synthesised Lambda bundles, run as Lambda runs them", () => {
     expect(mails.map((m) => m.to)).toEqual([["dana@fidelity.example"]]);
     expect(mails[0]!.html, mails[0]!.text).toContain("Does the bundle work?");
   }, 180_000);
+
+  it("a body too large for a queue message goes through the ingest bundle's S3 chunk (the claim check) and the normalize bundle reads it back", async () => {
+    const askedAt = new Date(Date.now() - 3_600_000).toISOString();
+    // Larger than queue.maxMessageBytes: only the claim check's lazily loaded S3 client can keep it.
+    const longBody = "Here is my whole log:\n" + "x".repeat(400_000);
+    const body = JSON.stringify(issuesEvent("opened", { id: 99002, number: 42, title: "A huge log", author: { id: 8, login: "verbose-vole" }, createdAt: askedAt, body: longBody }));
+    expect(Buffer.byteLength(body)).toBeGreaterThan(config.queue.maxMessageBytes);
+    const ingested = await invoke("ingest", webhookRequest(body, "fidelity-2"));
+    expect(ingested.result, ingested.logs).toMatchObject({ statusCode: 202 });
+
+    const sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: REGION, credentials: CREDENTIALS });
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"], WaitTimeSeconds: 2 }));
+    expect(received.Messages).toHaveLength(1);
+    const message = received.Messages![0]!;
+    const envelope = JSON.parse(message.Body ?? "{}") as { body?: string; bodyRef?: { key: string } };
+    expect(envelope.body ?? "").toBe("");
+    expect(envelope.bodyRef?.key).toMatch(/^raw\/dt=\d{4}-\d{2}-\d{2}\/body-/);
+
+    const normalized = await invoke("normalize", sqsBatch(message));
+    expect(normalized.result, normalized.logs).toEqual({ batchItemFailures: [] });
+    const thread = await store.getThread("github:issue:99002");
+    expect(thread?.thread).toMatchObject({ title: "A huge log", status: "open" });
+  }, 120_000);
 });

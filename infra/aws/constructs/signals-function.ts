@@ -1,12 +1,12 @@
 import { RAW_PREFIX } from "../../../shared/blob/raw-archive.ts";
-import { LAMBDA_BUNDLE_ALIASES } from "../bundling/aliases.ts";
+import { lambdaBuildOptions } from "../bundling/build.ts";
 import path from "node:path";
-import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import { buildSync } from "esbuild";
+import { AssetHashType, type CfnElement, DockerImage, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
@@ -21,7 +21,7 @@ export type FunctionName = "ingest" | "normalize" | "digest" | "export" | "poll-
 
 export interface SignalsFunctionProps {
   name: FunctionName;
-  /** Folder holding functions/ and package-lock.json. */
+  /** Folder holding functions/<name>/handler.ts. */
   projectRoot: string;
   /** Validated config; inlined into the bundle, which also sets log level and retention. */
   config: Config;
@@ -117,13 +117,6 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
   },
 };
 
-/**
- * esbuild emits `__require` shims for CommonJS dependencies; in an ES module they need a
- * real `require`. Single quotes only: the banner is passed to esbuild as one CLI argument.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __csCreateRequire } from 'node:module'; const require = __csCreateRequire(import.meta.url);";
-
 export const POWERTOOLS_METRICS_NAMESPACE = "CommunitySignals";
 
 /**
@@ -131,7 +124,7 @@ export const POWERTOOLS_METRICS_NAMESPACE = "CommunitySignals";
  * through the bind methods, which set the environment variable and the grant together.
  */
 export class SignalsFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -151,11 +144,23 @@ export class SignalsFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, "Function", {
-      entry: path.join(props.projectRoot, "functions", props.name, "handler.ts"),
-      handler: "handler",
-      projectRoot: props.projectRoot,
-      depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
+    this.fn = new LambdaFunction(this, "Function", {
+      // Built locally with esbuild (infra/aws/bundling/build.ts, the same build the bench
+      // measures); the asset's hash is the hash of what was built.
+      code: Code.fromAsset(path.join(props.projectRoot, "functions", props.name), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: local bundling always answers (or throws), and needs no Docker.
+          image: DockerImage.fromRegistry("local-esbuild-only"),
+          local: {
+            tryBundle(outputDir: string): boolean {
+              buildSync({ ...lambdaBuildOptions(config, props.name, outputDir, props.projectRoot), logLevel: "error" });
+              return true;
+            },
+          },
+        },
+      }),
+      handler: "index.handler",
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -177,26 +182,6 @@ export class SignalsFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: `community-signals-${props.name}`,
         POWERTOOLS_METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: config.aws.logLevel,
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ["module", "main"],
-        banner: ESM_REQUIRE_BANNER,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        // Stack traces need only the mappings; embedded sources would triple what a cold start loads.
-        sourcesContent: false,
-        // Pin the SDK we test with instead of the runtime's copy.
-        bundleAwsSDK: true,
-        externalModules: [],
-        // Smaller stand-ins for code a Lambda never runs (infra/aws/bundling/aliases.ts).
-        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
-        define: {
-          // A define value is JS source: the JSON text becomes a string literal.
-          "process.env.COMMUNITY_SIGNALS_CONFIG": JSON.stringify(JSON.stringify(config)),
-        },
       },
     });
     Validations.of(this.fn).acknowledge({

@@ -1,31 +1,26 @@
-// What each Lambda bundle holds, from esbuild's metafile with the construct's settings (the
-// bench's copy of them): the cold start loads no config schema and no library it never calls.
+// What each Lambda bundle holds, from esbuild's metafile with the build cdk synth and the bench
+// share (infra/aws/bundling/build.ts): the cold start loads no config schema and no library it never calls.
 // Sizes and import times are measured by `npm run bench -- bundles`, not here.
 import { build, type Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { cdkEquivalentOptions, FUNCTIONS } from "../../../bench/bundles.ts";
+import { FUNCTIONS } from "../../../bench/bundles.ts";
+import { LAMBDA_ENTRY_FILE, lambdaBuildOptions } from "../../../infra/aws/bundling/build.ts";
 import { readFileSync } from "node:fs";
 import { parseConfigText } from "../../../shared/model/config.ts";
 
 const PROJECT_ROOT = new URL("../../../", import.meta.url).pathname;
 const config = parseConfigText(readFileSync(`${PROJECT_ROOT}community-signals.config.json`, "utf8"));
 
-async function inputsOf(name: string): Promise<string[]> {
-  const result = await build({
-    ...cdkEquivalentOptions(config),
-    entryPoints: [`${PROJECT_ROOT}functions/${name}/handler.ts`],
-    outfile: `/nonexistent/${name}/index.mjs`,
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  const outputs = (result.metafile as Metafile).outputs;
-  const main = Object.entries(outputs).find(([file]) => file.endsWith(".mjs"))?.[1];
-  if (!main) throw new Error(`no bundle for ${name}`);
-  // Only modules that kept code in the bundle (an import esbuild dropped does not count).
-  return Object.entries(main.inputs)
-    .filter(([, input]) => input.bytesInOutput > 0)
-    .map(([file]) => file);
+/**
+ * The modules that kept code in a function's bundle (an import esbuild dropped does not count):
+ * in every file of it, or in its entry alone (what a cold start loads; chunks load on use).
+ */
+async function inputsOf(name: string, files: "all" | "entry" = "all"): Promise<string[]> {
+  const result = await build({ ...lambdaBuildOptions(config, name, `/nonexistent/${name}`), write: false, metafile: true, logLevel: "silent" });
+  const outputs = Object.entries((result.metafile as Metafile).outputs).filter(([file]) => file.endsWith(".mjs"));
+  const chosen = files === "all" ? outputs : outputs.filter(([file]) => file.endsWith(`/${LAMBDA_ENTRY_FILE}`));
+  if (chosen.length === 0) throw new Error(`no bundle for ${name}`);
+  return [...new Set(chosen.flatMap(([, output]) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([file]) => file)))];
 }
 
 describe.each(FUNCTIONS)("the %s bundle", (name) => {
@@ -59,6 +54,15 @@ describe("the ingest bundle", () => {
     }
     expect(inputs.filter((file) => /shared\/sources\/[a-z]+\/normalize\.ts$/.test(file))).toEqual([]);
     expect(inputs.filter((file) => file.includes("question-classifier") || file.endsWith("question-weights.json"))).toEqual([]);
+  }, 60_000);
+});
+
+describe("the ingest bundle's entry", () => {
+  it("holds no S3 client: the claim check's client is a chunk of its own, read only for a body too large for the queue", async () => {
+    const entry = await inputsOf("ingest", "entry");
+    expect(entry.filter((file) => file.includes("node_modules/@aws-sdk/client-s3/"))).toEqual([]);
+    expect(entry.some((file) => file.includes("node_modules/@aws-sdk/client-sqs/"))).toBe(true);
+    expect((await inputsOf("ingest", "all")).some((file) => file.includes("node_modules/@aws-sdk/client-s3/"))).toBe(true);
   }, 60_000);
 });
 

@@ -10,7 +10,7 @@ import type { FunctionName, SignalsFunction } from "../../../infra/aws/construct
 import { CommunitySignalsStack } from "../../../infra/aws/stack.ts";
 import { type ConfigInput, parseConfig } from "../../../shared/model/config.ts";
 
-/** Every functions/<name>/handler.ts the stack bundles; a missing one fails NodejsFunction. */
+/** Every functions/<name>/handler.ts the stack bundles; a missing folder fails the asset. */
 export const STUB_HANDLERS: readonly FunctionName[] = ["ingest", "normalize", "digest", "export", "poll-discord", "poll-stackoverflow", "actions"];
 
 const tempDirs: string[] = [];
@@ -26,7 +26,7 @@ export function removeTempDirs(): void {
 }
 
 /**
- * NodejsFunction insists that its entry exists even when bundling is skipped, and functions/ is
+ * Each function's asset folder must exist even when bundling is skipped, and functions/ is
  * not ours to write: build the stacks against a throwaway copy of the layout instead.
  */
 export function fakeProjectRoot(handlerSource = "export const handler = async () => ({ ok: true });\n"): string {
