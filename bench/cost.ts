@@ -4,6 +4,7 @@ import { loadSamples, rebaseSamples } from "../infra/cli/replay.ts";
 import { RecipientSchema, recipientId } from "../shared/model/config.ts";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
+import { gzipSync } from "node:zlib";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
@@ -40,6 +41,8 @@ export const PRICES = {
   httpApiPerMillionRequests: 1.0, // first 300 million a month; 512 KB increments
   logsPerGbIngested: 0.5, // CloudWatch Logs, standard class
   customMetricPerMonth: 0.3, // first 10,000 metrics
+  s3PutPer1000: 0.005, // S3 Standard PUT, COPY, POST, LIST
+  s3StandardPerGbMonth: 0.023, // first 50 TB
 } as const;
 
 /** Stated assumptions; everything else in the table is measured. */
@@ -51,8 +54,12 @@ export const ASSUMPTIONS = {
   digestDaysPerMonth: 30,
   /** One SES SendEmail round trip, added to the measured digest build (SES is not emulated for timing). */
   sesSendMs: 60,
-  /** START/END/REPORT lines, one JSON log line and the EMF blob per webhook, both functions. */
-  logBytesPerWebhook: 1_500,
+  /**
+   * Lambda's own START, END and REPORT lines of one invocation (text format), as AWS prints them:
+   * 75 + 52 + about 130 bytes. Ingest turns them off (quietPlatformLogs); the normaliser prints
+   * them once a batch. Every other log line is measured (measureLogBytes).
+   */
+  platformLogBytesPerInvocation: 257,
   /**
    * Lambda's SQS event source long-polls with about five pollers while the queue is idle:
    * 5 x 3 receives a minute, billed whatever the traffic.
@@ -249,7 +256,10 @@ export async function runCostBench(config: Config): Promise<CostSummary> {
 
     printMeasurements(week, redelivered, examples, digestCapacity);
     const envelopeBytes = queued.map((q) => q.bytes);
+    const archiveLines = queued.map((q) => JSON.stringify(q.envelope)).join("\n") + "\n";
     const usdPerMillionWebhooks = printCostTable(config, {
+      logs: await measureLogBytes(queued[0]!.envelope),
+      archiveBytesPerWebhook: gzipSync(archiveLines).byteLength / queued.length,
       week,
       ingestMsPerWebhook: ingestMs / samples.length,
       envelopeBytes,
@@ -289,7 +299,77 @@ function printMeasurements(week: Measured, redelivered: Measured, examples: Meas
   );
 }
 
+/**
+ * The log lines a webhook makes, printed by the real Powertools Logger and Metrics with the
+ * messages and fields the handlers use (functions/ingest/handler.ts, functions/normalize/app.ts
+ * and handler.ts), captured from stdout; plus the HTTP API's access log line in the stack's
+ * format (infra/aws/constructs/webhook-api.ts) with typical values.
+ */
+async function measureLogBytes(sample: Envelope): Promise<{ ingestPerWebhook: number; normalizePerWebhook: number; normalizePerBatch: number; accessPerWebhook: number }> {
+  const { Logger } = await import("@aws-lambda-powertools/logger");
+  const { Metrics, MetricUnit } = await import("@aws-lambda-powertools/metrics");
+  const write = process.stdout.write.bind(process.stdout);
+  let captured = 0;
+  const capture = async (emit: () => void) => {
+    captured = 0;
+    (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array) => {
+      captured += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+      return true;
+    };
+    try {
+      emit();
+    } finally {
+      (process.stdout as { write: unknown }).write = write;
+    }
+    return captured;
+  };
+  const service = { serviceName: "community-signals-ingest" };
+  const logger = new Logger(service);
+  const metrics = new Metrics({ ...service, namespace: "CommunitySignals" });
+  const ingestPerWebhook = await capture(() => {
+    // A queued webhook's "webhook" line is DEBUG (functions/ingest/handler.ts): not printed at INFO.
+    logger.debug("webhook", { source: sample.source, outcome: "queued", detail: sample.eventType });
+    metrics.singleMetric().addDimension("outcome", "queued").addMetric("Webhooks", MetricUnit.Count, 1);
+  });
+  const normalizer = new Logger({ serviceName: "community-signals-normalize" });
+  const normalizePerWebhook = await capture(() =>
+    normalizer.info("normalized", {
+      envelopeId: sample.id,
+      source: sample.source,
+      eventType: sample.eventType,
+      deliveryId: sample.deliveryId,
+      activities: 1,
+      stored: 1,
+      skipped: 0,
+      ignored: false,
+    }),
+  );
+  const batchMetrics = new Metrics({ serviceName: "community-signals-normalize", namespace: "CommunitySignals" });
+  const normalizePerBatch = await capture(() => {
+    for (const name of ["EnvelopesProcessed", "ActivitiesStored", "ItemsSkipped"]) batchMetrics.addMetric(name, MetricUnit.Count, 10);
+    batchMetrics.publishStoredMetrics();
+  });
+  const accessPerWebhook = Buffer.byteLength(
+    JSON.stringify({
+      requestId: "ABCdeFGhIJKLmno=",
+      ip: "140.82.115.100",
+      requestTime: "02/Dec/2026:04:21:09 +0000",
+      routeKey: "POST /webhooks/{source}",
+      status: "202",
+      responseLength: "43",
+      latency: "45",
+      integrationError: "-",
+      userAgent: "GitHub-Hookshot/a1b2c3d",
+    }) + "\n",
+  );
+  return { ingestPerWebhook, normalizePerWebhook, normalizePerBatch, accessPerWebhook };
+}
+
 interface CostInputs {
+  /** Log bytes, measured by measureLogBytes. */
+  logs: Awaited<ReturnType<typeof measureLogBytes>>;
+  /** Gzip bytes per webhook in the raw archive (the week as one batch, as RawArchive writes it). */
+  archiveBytesPerWebhook: number;
   week: Measured;
   ingestMsPerWebhook: number;
   envelopeBytes: number[];
@@ -304,7 +384,7 @@ function printCostTable(config: Config, m: CostInputs): number {
   const ratePerSecond = n / (30 * 86_400);
   const window = config.aws.normalizer.batchingWindowSeconds;
   // Messages the poller collects before the window closes, capped by the batch size.
-  const batch = Math.max(1, Math.min(config.queue.batchSize, ratePerSecond * window));
+  const batch = Math.max(1, Math.min(config.aws.normalizer.batchSize, ratePerSecond * window));
   const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / 65_536));
   const meanChunks = m.envelopeBytes.reduce((s, b) => s + chunks(b), 0) / m.envelopeBytes.length;
   const meanBytes = m.envelopeBytes.reduce((s, b) => s + b, 0) / m.envelopeBytes.length;
@@ -315,6 +395,9 @@ function printCostTable(config: Config, m: CostInputs): number {
   // Lambda bills whole milliseconds per invocation.
   const ingestBilledMs = Math.ceil(m.ingestMsPerWebhook);
   const normalizeBilledMsPerInvocation = Math.ceil(normalizeMs * batch);
+  // Access log + ingest's lines (no platform lines) + the normaliser's line, and its batch's share.
+  const logBytes =
+    m.logs.accessPerWebhook + m.logs.ingestPerWebhook + m.logs.normalizePerWebhook + (m.logs.normalizePerBatch + ASSUMPTIONS.platformLogBytesPerInvocation) / batch;
   const sqsRequestsPerWebhook = meanChunks + Math.max(1 / batch, meanBytes / 65_536) + 1 / batch;
 
   const rows: [string, string, number][] = [
@@ -338,11 +421,15 @@ function printCostTable(config: Config, m: CostInputs): number {
     ],
     ["DynamoDB writes", `${ddb.writeUnits.toFixed(2)} WRU/webhook`, ((n * ddb.writeUnits) / 1e6) * PRICES.dynamoPerMillionWriteUnits],
     ["DynamoDB reads", `${ddb.readUnits.toFixed(2)} RRU/webhook`, ((n * ddb.readUnits) / 1e6) * PRICES.dynamoPerMillionReadUnits],
+    ["S3 raw archive PUTs", `one object per batch`, (n / batch / 1000) * PRICES.s3PutPer1000],
     [
-      "CloudWatch Logs (assumed size)",
-      `${ASSUMPTIONS.logBytesPerWebhook} bytes/webhook`,
-      ((n * ASSUMPTIONS.logBytesPerWebhook) / 1e9) * PRICES.logsPerGbIngested,
+      "S3 raw archive storage",
+      `${Math.round(m.archiveBytesPerWebhook)} B gzip/webhook, ${config.archive.retentionDays} days`,
+      ((n * m.archiveBytesPerWebhook * (config.archive.retentionDays / 30)) / 1e9) * PRICES.s3StandardPerGbMonth,
     ],
+    [
+      "CloudWatch Logs",
+      `${Math.round(logBytes)} B/webhook (access ${m.logs.accessPerWebhook}, ingest ${m.logs.ingestPerWebhook}, normalise ${m.logs.normalizePerWebhook})`, ((n * logBytes) / 1e9) * PRICES.logsPerGbIngested],
   ];
   const digestRows: [string, string, number][] = [
     ["SES", `${digests} digests (${ASSUMPTIONS.digestRecipients} recipients x ${ASSUMPTIONS.digestDaysPerMonth} days)`, (digests / 1000) * PRICES.sesPer1000Emails],
@@ -383,6 +470,8 @@ function printCostTable(config: Config, m: CostInputs): number {
   );
   for (const row of rows) print(row);
   console.log(`  ${"per million webhooks".padEnd(82)} ${usd(sum(rows))}`);
+  const httpApi = rows[0]?.[2] ?? 0;
+  console.log(`  ${"  the same behind a Lambda function URL (no HTTP API, no access log)".padEnd(82)} ${usd(sum(rows) - httpApi - ((n * m.logs.accessPerWebhook) / 1e9) * PRICES.logsPerGbIngested)}`);
   for (const row of digestRows) print(row);
   for (const row of fixed) print(row);
   console.log(`  ${"total for the month".padEnd(82)} ${usd(sum(rows) + sum(digestRows) + sum(fixed))}`);
