@@ -43,9 +43,10 @@ export interface SignalsFunctionProps {
  * digest-sends: read, plus PutItem and DeleteItem only on items whose partition key starts
  *   with DIGEST# (the digest's conditional send records and their release after a failed send).
  * write: GetItem and Query on the table only (no index: the normaliser never queries one), plus
- *   PutItem (the normaliser's activities and versioned summaries).
- * export: GetItem and Query on the table (thread summaries, late-arrival markers, its run
- *   records) and on the by-day index only, plus PutItem only on items whose partition key starts
+ *   PutItem (the normaliser's activities, versioned summaries and day/member markers).
+ * export: GetItem and Query on the table (a day's markers and the thread partitions they name,
+ *   thread summaries, late-arrival markers, its run records) and on the by-day index only (the
+ *   activities that carry its keys), plus PutItem only on items whose partition key starts
  *   with EXPORT# (what it exported, and its last run). Forgetting a member (member index,
  *   deletes) is the operator's CLI, not this function.
  * A TransactWriteItems call is authorised by the PutItem/UpdateItem of its parts;
