@@ -31,8 +31,8 @@ const observe = (outcome: IngestOutcome) => outcomes.set(outcome, (outcomes.get(
  */
 let claimArchive: Promise<RawArchive> | undefined;
 function archiveForClaims(): Promise<RawArchive> {
-  claimArchive ??= Promise.all([import("@aws-sdk/client-s3"), import("../../shared/blob/raw-archive.ts")])
-    .then(([{ S3Client }, { RawArchive }]) => new RawArchive(new S3Client({}), env.RAW_BUCKET))
+  claimArchive ??= import("../../shared/blob/raw-archive.ts")
+    .then(({ rawArchiveFromEnvironment }) => rawArchiveFromEnvironment(env.RAW_BUCKET))
     .catch((err: unknown) => {
       claimArchive = undefined;
       throw err;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { EnvelopeSchema, type Envelope } from "../model/envelope.ts";
 
 /**
@@ -25,6 +25,15 @@ function safeKeyPart(id: string): string {
 /** The body's claim could not be found: it will never be (a permanent failure). */
 export class MissingBodyError extends Error {
   override readonly name = "MissingBodyError";
+}
+
+/**
+ * An archive on `bucket` with an S3 client configured from the environment, as a Lambda's is.
+ * Ingest imports this module lazily for its claim check: importing the client package itself
+ * would bring every S3 command into its chunk, this module only the commands it uses.
+ */
+export function rawArchiveFromEnvironment(bucket: string): RawArchive {
+  return new RawArchive(new S3Client({}), bucket);
 }
 
 export class RawArchive {
