@@ -1,6 +1,6 @@
 // What a webhook costs in AWS: DynamoDB requests and capacity measured against DynamoDB Local
 // through the real ingest and normalisation code, priced at on-demand list prices.
-import { loadSamples, rebaseSamples } from "../infra/cli/replay.ts";
+import { latestSampleTime, loadSamples, rebaseSamples } from "../infra/cli/replay.ts";
 import { RecipientSchema, recipientId } from "../shared/model/config.ts";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -146,12 +146,17 @@ const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 const latestTimeIn = (body: string) => new Date(Math.max(...(body.match(ISO_TIME) ?? []).map((t) => Date.parse(t))));
 
 /**
- * The sample week, moved so its last delivery is now; each is received at its own time, so
- * none counts as a late arrival (which costs an extra marker write).
+ * The sample week, moved by whole days so its last delivery falls within the last day; each is
+ * received at its own time, so none counts as a late arrival (which costs an extra marker
+ * write). Whole days keep every delivery's time of day, so the UTC days the week spans, and with
+ * them the day markers it writes, are the same whenever the bench runs.
  */
 function githubSamples(): Sample[] {
   const dir = new URL("../infra/local/samples/github/", import.meta.url).pathname;
-  return rebaseSamples(loadSamples(dir), new Date()).map((s) => {
+  const samples = loadSamples(dir);
+  const latest = latestSampleTime(samples);
+  const days = Math.floor((Date.now() - latest) / 86_400_000);
+  return rebaseSamples(samples, new Date(latest + days * 86_400_000)).map((s) => {
     const body = JSON.stringify(s.payload);
     return { file: basename(s.file), event: s.event ?? "", body, deliveredAt: latestTimeIn(body) };
   });
@@ -249,8 +254,10 @@ export async function runCostBench(config: Config): Promise<CostSummary> {
     meter.current = zero();
     const digestStart = performance.now();
     const recipient = RecipientSchema.parse({ email: "bench@example.org" });
-    await digestAt(deps, new Date("2026-11-25T08:00:00Z"), recipient);
-    await store.claimDigestSend(recipientId(recipient), "2026-11-25", { claimedAt: new Date().toISOString() });
+    // The morning after the week: its open questions, and its questions in the 7-day numbers.
+    const digestTime = new Date(Math.max(...samples.map((s) => s.deliveredAt.getTime())) + 3_600_000);
+    await digestAt(deps, digestTime, recipient);
+    await store.claimDigestSend(recipientId(recipient), digestTime.toISOString().slice(0, 10), { claimedAt: digestTime.toISOString() });
     const digestMs = performance.now() - digestStart + ASSUMPTIONS.sesSendMs;
     const digestCapacity = meter.current;
 

@@ -56,12 +56,18 @@ function mapInstants(value: unknown, fn: (iso: string) => string): unknown {
  * recorded traffic then reads as if it happened just now (ages and 7-day metrics make sense).
  * ISO timestamps everywhere; Slack's epoch-seconds `ts` fields in Slack samples.
  */
-export function rebaseSamples(samples: Sample[], target: Date): Sample[] {
+/** The latest instant any sample carries (epoch ms), or -Infinity when none carries one. */
+export function latestSampleTime(samples: Sample[]): number {
   let latest = -Infinity;
   for (const s of samples) {
     if (s.source === "slack") latest = Math.max(latest, (latestSlackTime(s.payload) ?? -Infinity) * 1000);
     mapInstants(s.payload, (iso) => ((latest = Math.max(latest, Date.parse(iso))), iso));
   }
+  return latest;
+}
+
+export function rebaseSamples(samples: Sample[], target: Date): Sample[] {
+  const latest = latestSampleTime(samples);
   if (!Number.isFinite(latest)) return samples;
   const shift = target.getTime() - latest;
   const move = (iso: string) => new Date(Date.parse(iso) + shift).toISOString().replace(".000Z", "Z");
