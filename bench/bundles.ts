@@ -21,12 +21,12 @@ const IMPORT_RUNS = 9;
  * the DynamoDB and SQS clients, see FLOOR_HANDLER), both measured in the same run.
  */
 export const BUNDLE_BUDGETS: Record<FunctionName, { bytes: number; importRatioToFloor: number }> = {
-  ingest: { bytes: 550_000, importRatioToFloor: 1.6 },
+  ingest: { bytes: 500_000, importRatioToFloor: 1.5 },
   normalize: { bytes: 675_000, importRatioToFloor: 2.3 },
   digest: { bytes: 700_000, importRatioToFloor: 2.7 },
   export: { bytes: 575_000, importRatioToFloor: 1.9 },
-  "poll-discord": { bytes: 400_000, importRatioToFloor: 1.6 },
-  "poll-stackoverflow": { bytes: 400_000, importRatioToFloor: 1.6 },
+  "poll-discord": { bytes: 400_000, importRatioToFloor: 1.5 },
+  "poll-stackoverflow": { bytes: 400_000, importRatioToFloor: 1.5 },
   actions: { bytes: 375_000, importRatioToFloor: 1.5 },
 };
 
