@@ -17,6 +17,9 @@ export const ESM_REQUIRE_BANNER =
 /** The file Lambda loads: `index.mjs`, exporting `handler`. */
 export const LAMBDA_ENTRY_FILE = "index.mjs";
 
+/** Functions whose bundle is split at dynamic imports: ingest loads S3 only for a claim check. */
+export const SPLIT_AT_DYNAMIC_IMPORTS: ReadonlySet<string> = new Set(["ingest"]);
+
 /**
  * How every Lambda bundle is built, by `cdk synth` (SignalsFunction) and by the bench alike, so
  * the bench measures what is deployed:
@@ -31,9 +34,6 @@ export const LAMBDA_ENTRY_FILE = "index.mjs";
  *   about 30 kB more per bundle, the same import time);
  * - the stand-ins of aliases.ts for code a Lambda never runs.
  */
-/** Functions whose bundle is split at dynamic imports: ingest loads S3 only for a claim check. */
-export const SPLIT_AT_DYNAMIC_IMPORTS: ReadonlySet<string> = new Set(["ingest"]);
-
 export function lambdaBuildOptions(config: Config, name: string, outdir: string, projectRoot = PROJECT_ROOT): BuildOptions {
   return {
     entryPoints: { index: path.join(projectRoot, "functions", name, "handler.ts") },
