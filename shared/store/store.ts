@@ -21,7 +21,7 @@ export type PutOutcome = "stored" | "duplicate";
 
 /** A thread's summary (null before its first fold) and its stored activities, read together. */
 export interface ThreadSnapshot {
-  stored: { thread: Thread; rev: number } | null;
+  stored: StoredThread | null;
   activities: Activity[];
   /**
    * The thread's day and member markers known to exist: the occurred days and actors of its
@@ -31,10 +31,23 @@ export interface ThreadSnapshot {
   marked?: ThreadMarkers;
 }
 
+/** A thread's stored summary, its revision, and whether it still carries the old by-creation-day index keys. */
+export interface StoredThread {
+  thread: Thread;
+  rev: number;
+  /**
+   * The summary item carries `QDAY#<day>` keys in the by-day index (written before question
+   * markers existed): while it stays a question its rewrites keep them, and it needs no marker.
+   */
+  dayIndexed?: boolean;
+}
+
 /** Which `ACTDAY#<day>` and `MEMBER#<actor>` markers name one thread (see `putActivity`). */
 export interface ThreadMarkers {
   days: Set<string>;
   members: Set<string>;
+  /** Days with the thread's question marker (`ACTDAY#<day>` / `Q#THREAD#<id>`, see `putThread`). */
+  questionDays?: Set<string>;
 }
 
 export interface ThreadUpdate {
@@ -53,7 +66,11 @@ const activityKey = (a: Activity) =>
   a.thread ? { PK: threadPk(a.thread.id), SK: `ACT#${a.id}` } : { PK: `ACT#${a.id}`, SK: "ACT" };
 const day = (instant: string) => instant.slice(0, 10);
 const DAY_MARKER = "ACTDAY#";
+/** The sort key prefix of a day marker that also says "this question thread was created this day". */
+const QUESTION_MARK = "Q#";
 const MEMBER_MARKER = "MEMBER#";
+/** The thread partition key a day marker names (`THREAD#<id>` or `Q#THREAD#<id>`). */
+const markedThread = (sk: string) => (sk.startsWith(QUESTION_MARK) ? sk.slice(QUESTION_MARK.length) : sk);
 /**
  * An activity item that carries the by-day and by-member index keys (an activity outside a
  * thread, one stored without a thread snapshot, or one stored before markers existed) is found
@@ -183,12 +200,20 @@ export class SignalStore {
    */
   private async markThreadActivity(activity: Activity, known: ThreadSnapshot): Promise<boolean> {
     const marked = (known.marked ??= { days: new Set(), members: new Set() });
-    const pk = threadPk((activity.thread as NonNullable<Activity["thread"]>).id);
+    const questionDays = (marked.questionDays ??= new Set());
+    const thread = activity.thread as NonNullable<Activity["thread"]>;
+    const pk = threadPk(thread.id);
     const occurred = day(activity.occurredAt);
     const asked = askedMark(activity);
     const askerNeeded = asked !== null && !sameMark(asked, askedMark(known.activities.find((a) => a.id === activity.id)));
     const puts: Record<string, unknown>[] = askerNeeded ? [asked] : [];
-    if (!marked.days.has(occurred)) puts.push({ PK: `${DAY_MARKER}${occurred}`, SK: pk, type: "day-thread" });
+    if (!marked.days.has(occurred)) {
+      // A question's opening on its creation day: one marker says both "active this day" and
+      // "a question created this day" (what the by-creation-day index entry said, one unit more).
+      const opensQuestion = activity.kind === "thread_opened" && activity.id === thread.id && thread.isQuestion && day(thread.createdAt ?? activity.occurredAt) === occurred;
+      puts.push({ PK: `${DAY_MARKER}${occurred}`, SK: opensQuestion ? `${QUESTION_MARK}${pk}` : pk, type: opensQuestion ? "question-day" : "day-thread" });
+      if (opensQuestion) questionDays.add(occurred);
+    }
     // The asker's mark names them and the thread: it is their member marker for it too.
     const askerIsActor = askerNeeded && asked.PK === `ASKER#${activity.actor.id}`;
     if (!marked.members.has(activity.actor.id) && !askerIsActor) {
@@ -214,7 +239,7 @@ export class SignalStore {
     });
   }
 
-  async getThread(threadId: string): Promise<{ thread: Thread; rev: number } | null> {
+  async getThread(threadId: string): Promise<StoredThread | null> {
     const res = await this.ddb.send(
       new GetCommand({
         TableName: this.tableName,
@@ -223,13 +248,16 @@ export class SignalStore {
       }),
     );
     if (!res.Item) return null;
-    return { thread: ThreadSchema.parse(unpack(res.Item)), rev: Number(res.Item.rev) };
+    return { thread: ThreadSchema.parse(unpack(res.Item)), rev: Number(res.Item.rev), dayIndexed: res.Item["GSI2PK"] !== undefined };
   }
 
   /** A thread as stored now: its summary (with its revision), its activities and its known markers. */
   async readThread(threadId: string): Promise<ThreadSnapshot> {
     const [stored, items] = await Promise.all([this.getThread(threadId), this.threadItems(threadId)]);
-    const marked: ThreadMarkers = { days: new Set(), members: new Set() };
+    // A summary stored as a question (without the old index keys) was written after its
+    // creation day's question marker (putThread), so that marker is known to exist.
+    const questionDays = new Set(stored?.thread.isQuestion && !stored.dayIndexed ? [day(stored.thread.createdAt)] : []);
+    const marked: ThreadMarkers = { days: new Set(), members: new Set(), questionDays };
     const activities = items.map((item) => {
       const activity = ActivitySchema.parse(unpack(item));
       if (!isIndexed(item)) {
@@ -249,15 +277,18 @@ export class SignalStore {
    * the write; on a conflict the thread is read afresh).
    */
   async refreshThread(threadId: string, policy: AnswerPolicy, known?: ThreadSnapshot): Promise<ThreadUpdate> {
+    // Question markers known to exist, kept across attempts (a fresh read shows only the stored summary's).
+    const questionDays = new Set(known?.marked?.questionDays ?? []);
     for (let attempt = 1; attempt <= MAX_THREAD_ATTEMPTS; attempt++) {
-      const { stored, activities } = attempt === 1 && known ? known : await this.readThread(threadId);
+      const { stored, activities, marked } = attempt === 1 && known ? known : await this.readThread(threadId);
+      for (const d of marked?.questionDays ?? []) questionDays.add(d);
       const folded = foldThread(activities, policy);
       if (!folded) return { thread: null, changed: false };
       // Parsing gives the summary a canonical key order, so equal threads compare equal.
       const thread = ThreadSchema.parse(folded);
       if (stored && sameThread(stored.thread, thread)) return { thread, changed: false };
       try {
-        await this.putThread(thread, stored?.rev ?? null);
+        await this.putThread(thread, stored, questionDays);
         return { thread, changed: true };
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -267,8 +298,26 @@ export class SignalStore {
     throw new Error(`thread ${threadId}: gave up after ${MAX_THREAD_ATTEMPTS} conflicting updates`);
   }
 
-  private async putThread(thread: Thread, expectedRev: number | null): Promise<void> {
+  /**
+   * Write a summary (its revision one past `stored`'s, or the first). A question is found by its
+   * creation day (the digest's 7-day numbers) through its question marker, `ACTDAY#<created
+   * day>` / `Q#THREAD#<id>`, written here first unless `questionDays` shows it exists (usually
+   * the opening wrote it as its day marker, for no extra unit). A summary that carried the old
+   * `QDAY#<day>` index keys keeps them instead while it stays a question. A marker left behind
+   * (the thread is no longer a question, or its creation time moved) is harmless: the reader
+   * checks each summary.
+   */
+  private async putThread(thread: Thread, stored: StoredThread | null, questionDays: Set<string>): Promise<void> {
+    const expectedRev = stored?.rev ?? null;
     const openQuestion = thread.isQuestion && thread.status === "open";
+    const dayIndexed = thread.isQuestion && stored?.dayIndexed === true;
+    const created = day(thread.createdAt);
+    if (thread.isQuestion && !dayIndexed && !questionDays.has(created)) {
+      await this.ddb.send(
+        new PutCommand({ TableName: this.tableName, Item: { PK: `${DAY_MARKER}${created}`, SK: `${QUESTION_MARK}${threadPk(thread.id)}`, type: "question-day" } }),
+      );
+      questionDays.add(created);
+    }
     await this.ddb.send(
       new PutCommand({
         TableName: this.tableName,
@@ -279,7 +328,7 @@ export class SignalStore {
           rev: (expectedRev ?? 0) + 1,
           ...pack(thread),
           ...(openQuestion ? { GSI1PK: OPEN_QUESTIONS_PK, GSI1SK: `${thread.createdAt}#${thread.id}` } : {}),
-          ...(thread.isQuestion ? { GSI2PK: `QDAY#${day(thread.createdAt)}`, GSI2SK: `${thread.createdAt}#${thread.id}` } : {}),
+          ...(dayIndexed ? { GSI2PK: `QDAY#${created}`, GSI2SK: `${thread.createdAt}#${thread.id}` } : {}),
         },
         ...(expectedRev === null
           ? { ConditionExpression: "attribute_not_exists(PK)" }
@@ -320,7 +369,12 @@ export class SignalStore {
       );
   }
 
-  /** Question threads (any status) created in [from, to], one index partition (keys only) per day. */
+  /**
+   * Question threads (any status) created in [from, to]. Per day: the question markers
+   * (`ACTDAY#<day>` / `Q#…`, read by key prefix, so the day's other markers are not read) and
+   * the by-day index's `QDAY#<day>` entries (summaries stored before question markers); each
+   * summary is then read and checked, since a marker stays when its thread stops being a question.
+   */
   async questionsCreatedBetween(from: Date, to: Date): Promise<Thread[]> {
     const days: string[] = [];
     for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate())); d <= to; d = new Date(d.getTime() + 86_400_000)) {
@@ -329,16 +383,28 @@ export class SignalStore {
     const lower = from.toISOString();
     const upper = `${to.toISOString()}#\uffff`;
     const perDay = await Promise.all(
-      days.map((d) =>
+      days.flatMap((d) => [
         this.queryAll({
           TableName: this.tableName,
           IndexName: INDEXES.byDay.indexName,
           KeyConditionExpression: "GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi",
           ExpressionAttributeValues: { ":pk": `QDAY#${d}`, ":lo": lower, ":hi": upper },
         }),
-      ),
+        this.queryAll({
+          TableName: this.tableName,
+          KeyConditionExpression: "PK = :pk AND begins_with(SK, :q)",
+          ExpressionAttributeValues: { ":pk": `${DAY_MARKER}${d}`, ":q": QUESTION_MARK },
+        }).then((markers) => markers.map((marker) => ({ PK: markedThread(String(marker.SK)), SK: "SUMMARY" }))),
+      ]),
     );
-    return (await this.batchGet(perDay.flat())).map((item) => ThreadSchema.parse(unpack(item)));
+    const keys = new Map(perDay.flat().map((key) => [String(key.PK), { PK: key.PK, SK: key.SK }]));
+    return (await this.batchGet([...keys.values()]))
+      .map((item) => ThreadSchema.parse(unpack(item)))
+      .filter((thread) => {
+        const order = `${thread.createdAt}#${thread.id}`;
+        return thread.isQuestion && order >= lower && order <= upper;
+      })
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
@@ -547,7 +613,7 @@ export class SignalStore {
       KeyConditionExpression: "PK = :pk",
       ExpressionAttributeValues: { ":pk": `${DAY_MARKER}${dayIso}` },
     })) {
-      for (const marker of markers) threads.add(String(marker.SK));
+      for (const marker of markers) threads.add(markedThread(String(marker.SK)));
     }
     const entries: DayEntry[] = [];
     for await (const keys of this.queryPages({

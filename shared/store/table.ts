@@ -6,9 +6,12 @@
  * - activity        THREAD#<threadId> / ACT#<activityId>   (non-thread activity: ACT#<id> / ACT)
  * - day marker      ACTDAY#<occurred yyyy-mm-dd> / THREAD#<threadId>  (the thread has activity that day;
  *                   written once per thread and day, before the activity; for the export's day)
+ * - question marker ACTDAY#<created yyyy-mm-dd> / Q#THREAD#<threadId>  (a question thread created that day,
+ *                   for the digest's 7-day numbers; also the day marker when the opening wrote it)
  * - member marker   MEMBER#<actorId> / THREAD#<threadId>  (the member acted in the thread; written once,
  *                   before the activity; the ASKER# mark stands in for it in a question they opened; for forget)
- * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question, + GSI2 by creation day if a question)
+ * - thread summary  THREAD#<threadId> / SUMMARY            (+ GSI1 while an open question; + GSI2 `QDAY#<created day>`
+ *                   only on a question summary stored with it before question markers existed)
  * - digest sent     DIGEST#<recipient> / DAY#<yyyy-mm-dd>
  * - digest action   DIGESTACTIONS#<yyyy-mm-dd> / <at>#<activityId>  (expires after 30 days)
  * - asked question  ASKER#<actorId> / <createdAt>#<threadId>       (first-time asker mark; forget reads it too)
@@ -56,7 +59,7 @@ export const INDEXES = {
     indexName: "GSI2",
     partitionKey: "GSI2PK",
     sortKey: "GSI2SK",
-    purpose: "question threads created per day (metrics); indexed activities per day (export)",
+    purpose: "question threads per creation day, as stored before question markers (metrics); indexed activities per day (export)",
     projection: "KEYS_ONLY",
   },
   /** One member's indexed activities (to forget a person, with the member markers). */
