@@ -88,8 +88,23 @@ export async function handler(event) {
 }
 `;
 
+/**
+ * The floor plus one client a function cannot do without, built and imported the same way in
+ * the same run: what that client alone adds to a cold start. The fixed choices name them (the
+ * official Slack client, the S3 and SES v2 clients) or the README justifies them (the Parquet
+ * writer); a function that needs one cannot import faster than this row.
+ */
+const REFERENCES = {
+  "floor+s3": `import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";\nconst s3 = new S3Client({});\nexport const put = (input) => s3.send(new PutObjectCommand(input));\n`,
+  "floor+sesv2": `import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";\nconst ses = new SESv2Client({});\nexport const send = (input) => ses.send(new SendEmailCommand(input));\n`,
+  "floor+slack": `import { WebClient } from "@slack/web-api";\nexport const post = (token, input) => new WebClient(token).chat.postMessage(input);\n`,
+  "floor+parquet": `import { parquetWriteBuffer } from "hyparquet-writer";\nexport const write = (input) => parquetWriteBuffer(input);\n`,
+} as const;
+export type ReferenceName = keyof typeof REFERENCES;
+const isBaseline = (name: BundleMeasurement["name"]): name is "empty" | "floor" | ReferenceName => name === "empty" || name === "floor" || name in REFERENCES;
+
 export interface BundleMeasurement {
-  name: FunctionName | "empty" | "floor";
+  name: FunctionName | "empty" | "floor" | ReferenceName;
   /** Every JavaScript file of the deployed bundle: the entry and any chunk. */
   bytes: number;
   gzipBytes: number;
@@ -107,20 +122,25 @@ export interface BundleMeasurement {
 export async function runBundlesBench(config: Config): Promise<BundleMeasurement[]> {
   const dir = mkdtempSync(join(tmpdir(), "community-signals-bench-"));
   try {
-    // The two baselines are handlers of their own, in a throwaway functions/ folder inside the
+    // The baselines are handlers of their own, in a throwaway functions/ folder inside the
     // project, so the SDK resolves from its node_modules as the real handlers' does.
     const baselines = mkdtempSync(join(PROJECT_ROOT, "bench", ".baselines-"));
-    const names: BundleMeasurement["name"][] = ["empty", "floor", ...FUNCTIONS];
+    const baselineSources: [BundleMeasurement["name"], string][] = [
+      ["empty", "export async function handler() { return {}; }\n"],
+      ["floor", FLOOR_HANDLER],
+      ...Object.entries(REFERENCES).map(([name, source]): [ReferenceName, string] => [name as ReferenceName, `${FLOOR_HANDLER}${source}`]),
+    ];
+    const names: BundleMeasurement["name"][] = [...baselineSources.map(([name]) => name), ...FUNCTIONS];
     const outputs = new Map<string, string>();
     const startBytes = new Map<string, number>();
     try {
-      for (const [name, source] of [["empty", "export async function handler() { return {}; }\n"], ["floor", FLOOR_HANDLER]] as const) {
+      for (const [name, source] of baselineSources) {
         mkdirSync(join(baselines, "functions", name), { recursive: true });
         writeFileSync(join(baselines, "functions", name, "handler.ts"), source);
       }
       for (const name of names) {
         const outdir = join(dir, name);
-        const root = name === "empty" || name === "floor" ? baselines : PROJECT_ROOT;
+        const root = isBaseline(name) ? baselines : PROJECT_ROOT;
         const { metafile } = await build({ ...lambdaBuildOptions(config, name, outdir, root), metafile: true });
         outputs.set(name, outdir);
         startBytes.set(name, staticClosureBytes(metafile, join(outdir, LAMBDA_ENTRY_FILE)));
@@ -176,15 +196,16 @@ function printBundles(results: BundleMeasurement[]): void {
   const emptyMs = results.find((r) => r.name === "empty")?.importMs ?? NaN;
   const kb = (n: number) => `${(n / 1000).toFixed(0)} kB`.padStart(8);
   console.log(`Lambda bundles (built as cdk synth builds them, infra/aws/bundling/build.ts; import = median of ${IMPORT_RUNS} fresh node processes, NODE_OPTIONS=--enable-source-maps)`);
-  console.log(`  floor = only @aws-sdk/client-dynamodb and @aws-sdk/client-sqs, built and imported the same way`);
+  console.log(`  floor = only @aws-sdk/client-dynamodb and @aws-sdk/client-sqs, built and imported the same way;`);
+  console.log(`  floor+X = the floor and one more client X: what X adds to a function that needs the floor's clients too`);
   console.log(
     `  ${"function".padEnd(18)} ${"bundle".padStart(8)} ${"gzip".padStart(8)} ${"at start".padStart(8)} ${"import".padStart(9)} ${"x empty".padStart(8)} ${"x floor".padStart(8)}   budget (bytes, x floor)`,
   );
   for (const r of results) {
-    const budget = r.name === "empty" || r.name === "floor" ? undefined : BUNDLE_BUDGETS[r.name];
+    const budget = isBaseline(r.name) ? undefined : BUNDLE_BUDGETS[r.name];
     const verdict = budget
       ? `${kb(budget.bytes).trim()} ${r.bytes <= budget.bytes ? "PASS" : "OVER"}, ${budget.importRatioToFloor.toFixed(1)}x ${r.importRatioToFloor <= budget.importRatioToFloor ? "PASS" : "OVER"}`
-      : "(baseline)";
+      : r.name.startsWith("floor+") ? "(reference)" : "(baseline)";
     console.log(
       `  ${r.name.padEnd(18)} ${kb(r.bytes)} ${kb(r.gzipBytes)} ${kb(r.startBytes)} ${`${r.importMs.toFixed(1)} ms`.padStart(9)} ` +
         `${`${(r.importMs / emptyMs).toFixed(2)}x`.padStart(8)} ${`${r.importRatioToFloor.toFixed(2)}x`.padStart(8)}   ${verdict}`,

@@ -23,6 +23,7 @@ import { signGitHubBody } from "../shared/sources/github/index.ts";
 import { createDocumentClient } from "../shared/store/client.ts";
 import { ensureTable } from "../shared/store/create-table.ts";
 import { SignalStore } from "../shared/store/store.ts";
+import { INDEXES } from "../shared/store/table.ts";
 import { exampleEnvelopes } from "./normalisation.ts";
 
 /**
@@ -86,13 +87,15 @@ const READ_COMMANDS = new Set(["GetCommand", "QueryCommand", "ScanCommand", "Bat
  * only); it is counted as ceil(attempted item size / 1 KB) write units, the same size for a
  * redelivered activity.
  */
-function meterDocumentClient(ddb: DynamoDBDocumentClient): { current: Capacity } {
-  const meter = { current: zero() };
+function meterDocumentClient(ddb: DynamoDBDocumentClient): Meter {
+  const meter: Meter = { current: zero(), writesByItem: new Map() };
+  const addWrite = (what: string, units: number) => meter.writesByItem.set(what, (meter.writesByItem.get(what) ?? 0) + units);
   const send = ddb.send.bind(ddb) as (command: unknown) => Promise<unknown>;
   (ddb as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
     const name = (command as object).constructor.name;
     const input = (command as { input: Record<string, unknown> }).input;
-    input.ReturnConsumedCapacity = "TOTAL";
+    // INDEXES: the total, and the table's and each index's share (for the write breakdown).
+    input.ReturnConsumedCapacity = "INDEXES";
     const capacity = meter.current;
     capacity.requests++;
     try {
@@ -105,15 +108,46 @@ function meterDocumentClient(ddb: DynamoDBDocumentClient): { current: Capacity }
       if (units === undefined) throw new Error(`${name} returned no ConsumedCapacity: cannot meter it`);
       if (READ_COMMANDS.has(name)) capacity.readUnits += units;
       else capacity.writeUnits += units;
+      if (!READ_COMMANDS.has(name) && consumed && !Array.isArray(consumed)) {
+        const what = writtenItem(input);
+        addWrite(`${what}\ttable`, consumed.Table?.CapacityUnits ?? units);
+        for (const [index, used] of Object.entries(consumed.GlobalSecondaryIndexes ?? {})) addWrite(`${what}\t${INDEX_LABELS[index] ?? index}`, used.CapacityUnits ?? 0);
+      }
       return output;
     } catch (err) {
       if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
       capacity.conditionalFailures++;
-      capacity.writeUnits += Math.max(1, Math.ceil(itemBytes((input.Item ?? {}) as Record<string, unknown>) / 1024));
+      const refused = Math.max(1, Math.ceil(itemBytes((input.Item ?? {}) as Record<string, unknown>) / 1024));
+      capacity.writeUnits += refused;
+      addWrite(`${writtenItem(input)}\ttable`, refused);
       throw err;
     }
   };
   return meter;
+}
+
+interface Meter {
+  current: Capacity;
+  /** Write units by item kind and by the table or index they were billed to ("<kind>\t<table|index>"), since the last reset. */
+  writesByItem: Map<string, number>;
+}
+
+const INDEX_LABELS: Record<string, string> = Object.fromEntries(
+  Object.entries({ openQuestions: "open-question index", byDay: "by-day index", byMember: "by-member index" }).map(([key, label]) => [INDEXES[key as keyof typeof INDEXES].indexName, label]),
+);
+
+/** What kind of item a write wrote, by its key (the item shapes of shared/store/table.ts). */
+function writtenItem(input: Record<string, unknown>): string {
+  const key = (input.Item ?? input.Key ?? {}) as { PK?: unknown; SK?: unknown };
+  const pk = String(key.PK ?? "");
+  const sk = String(key.SK ?? "");
+  if (sk === "SUMMARY") return "thread summaries";
+  if (sk.startsWith("ACT#") || sk === "ACT") return "activities";
+  if (pk.startsWith("ACTDAY#")) return sk.startsWith("Q#") ? "question markers" : "day markers";
+  if (pk.startsWith("MEMBER#")) return "member markers";
+  if (pk.startsWith("ASKER#")) return "ASKER# marks";
+  if (pk.startsWith("TOUCHED#")) return "TOUCHED# (late day) markers";
+  return `${pk.replace(/#.*$/, "")}# items`;
 }
 
 /**
@@ -169,7 +203,7 @@ interface Measured {
   normalizeMs: number;
 }
 
-async function normalizeAll(envelopes: Envelope[], deps: { config: Config; store: SignalStore }, meter: { current: Capacity }): Promise<Measured> {
+async function normalizeAll(envelopes: Envelope[], deps: { config: Config; store: SignalStore }, meter: Meter): Promise<Measured> {
   const perEvent = new Map<string, { count: number; capacity: Capacity }>();
   const total = zero();
   let normalizeMs = 0;
@@ -246,7 +280,9 @@ export async function runCostBench(config: Config): Promise<CostSummary> {
     }
     sqsClient.destroy();
 
+    meter.writesByItem.clear();
     const week = await normalizeAll(queued.map((q) => q.envelope), deps, meter);
+    const weekWrites = new Map(meter.writesByItem);
     const redelivered = await normalizeAll(queued.map((q) => q.envelope), deps, meter);
     const examples = await normalizeAll(exampleEnvelopes("cost"), deps, meter);
 
@@ -262,6 +298,7 @@ export async function runCostBench(config: Config): Promise<CostSummary> {
     const digestCapacity = meter.current;
 
     printMeasurements(week, redelivered, examples, digestCapacity);
+    printWriteBreakdown(week, weekWrites);
     const envelopeBytes = queued.map((q) => q.bytes);
     const archiveLines = queued.map((q) => JSON.stringify(q.envelope)).join("\n") + "\n";
     const usdPerMillionWebhooks = printCostTable(config, {
@@ -304,6 +341,24 @@ function printMeasurements(week: Measured, redelivered: Measured, examples: Meas
     `  one digest (1 recipient, ${digest.requests} requests): ${digest.readUnits.toFixed(1)} RRU, ${digest.writeUnits.toFixed(1)} WRU` +
       `; redelivery: ${redelivered.total.conditionalFailures} conditional puts refused, billed as ${redelivered.total.writeUnits} WRU`,
   );
+}
+
+/** Where the week's write units go: each kind of item, with its table and index shares. */
+function printWriteBreakdown(week: Measured, writes: Map<string, number>): void {
+  const kinds = new Map<string, { total: number; parts: [string, number][] }>();
+  for (const [key, units] of writes) {
+    const [what = "", where = ""] = key.split("\t");
+    const kind = kinds.get(what) ?? { total: 0, parts: [] };
+    kind.total += units;
+    kind.parts.push([where, units]);
+    kinds.set(what, kind);
+  }
+  const units = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+  console.log(`  where the week's ${units(week.total.writeUnits)} write units go (${week.webhooks} webhooks; ReturnConsumedCapacity INDEXES):`);
+  for (const [what, { total, parts }] of [...kinds].sort((a, b) => b[1].total - a[1].total || a[0].localeCompare(b[0]))) {
+    const split = parts.length > 1 ? ` (${parts.sort((a, b) => b[1] - a[1]).map(([where, n]) => `${where} ${units(n)}`).join(", ")})` : "";
+    console.log(`    ${what.padEnd(30)} ${units(total).padStart(5)}${split}`);
+  }
 }
 
 /**

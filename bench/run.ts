@@ -13,7 +13,7 @@
 // "bundles":[{"name","bytes","gzipBytes","importRatioToFloor"}]}, each key present when its
 // section ran.
 import { loadStackConfig } from "../infra/aws/stack.ts";
-import { runBundlesBench, type BundleMeasurement } from "./bundles.ts";
+import { FUNCTIONS, runBundlesBench, type BundleMeasurement } from "./bundles.ts";
 import { runCostBench, type CostSummary } from "./cost.ts";
 import { runNormalisationBench } from "./normalisation.ts";
 import { runExportBench } from "./export.ts";
@@ -32,7 +32,8 @@ const SECTIONS: Record<string, () => unknown> = {
   bundles: async () => {
     const measured: BundleMeasurement[] = await runBundlesBench(config);
     summary.bundles = measured
-      .filter((m) => m.name !== "empty" && m.name !== "floor")
+      // The functions only: the baselines (empty, floor, floor+X) are printed, not judged.
+      .filter((m) => (FUNCTIONS as string[]).includes(m.name))
       .map((m) => ({ name: m.name, bytes: m.bytes, gzipBytes: m.gzipBytes, importRatioToFloor: round(m.importRatioToFloor, 3) }));
   },
   cost: async () => {
