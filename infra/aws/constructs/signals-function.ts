@@ -88,12 +88,14 @@ const TABLE_ACTIONS: Record<TableAccess, TableGrant> = {
     tableOnly: ["dynamodb:PutItem"],
     leadingKeys: ["EXPORT#*"],
   },
-  // The actions function reads one thread's partition, adds an action activity and refolds the summary.
+  // The actions function reads one thread's partition, adds an action activity and refolds the
+  // summary; a refold that finds the thread a question created on a day without its question
+  // marker (an opening the normaliser stored a moment before) writes that marker (ACTDAY#<day>).
   "thread-actions": {
     tableAndIndexes: ["dynamodb:GetItem", "dynamodb:Query"],
     indexes: [],
     tableOnly: ["dynamodb:PutItem"],
-    leadingKeys: ["THREAD#*", "DIGESTACTIONS#*"],
+    leadingKeys: ["THREAD#*", "DIGESTACTIONS#*", "ACTDAY#*"],
   },
   // The queue page (on the actions function) lists the open questions: a Query on their sparse
   // (keys-only) index, then the summaries in batches.

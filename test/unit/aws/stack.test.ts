@@ -371,9 +371,10 @@ describe("CommunitySignalsStack template", () => {
       // BatchGetItem: the queue page's open-question summaries (THREAD# items only)
       ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"].sort(),
     );
-    // It writes only into thread partitions (an action activity, the refolded summary) and the day's action index.
+    // It writes only into thread partitions (an action activity, the refolded summary), the day's
+    // action index, and a question marker a refold may need.
     const actionWrites = roleStatements(template, stack.actions!.role).filter((st) => [st.Action].flat().includes("dynamodb:PutItem"));
-    expect(actionWrites.map((st) => st.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["THREAD#*", "DIGESTACTIONS#*"] } }]);
+    expect(actionWrites.map((st) => st.Condition)).toEqual([{ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["THREAD#*", "DIGESTACTIONS#*", "ACTDAY#*"] } }]);
     const digestEnv = template.toJSON().Resources[logicalId(stack.digest.fn)].Properties.Environment.Variables;
     expect(digestEnv.ACTIONS_BASE_URL).toEqual({ "Fn::GetAtt": [logicalId(stack.api.api), "ApiEndpoint"] });
     expect(digestEnv.SECRET_ID_ACTIONS_SIGNING_SECRET).toEqual(ref(stack.actionsSecret!));
